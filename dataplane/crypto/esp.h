@@ -23,7 +23,7 @@
 #include <string_view>
 
 #include "codec/ipv4_addr.h"
-#include "crypto/pkt.h"
+#include "codec/pkt.h"
 
 struct IMB_MGR;
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * A packet as the ESP engine and the stages see it: a byte buffer with a
+ * A packet as the codecs, the ESP engine and the stages see it: a byte buffer with a
  * data window, the same shape as an rte_mbuf's single segment (buf_addr,
  * buf_len, data_off, data_len). The DPDK adapter fills these from mbufs
  * and writes data_off/data_len back; tests and benchmarks use plain
