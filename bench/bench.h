@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* mipvpn-bench: scenarios, options and the result every scenario reports. */
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mipvpn::bench {
+
+struct Options {
+  std::string scenario;
+  std::string cipher = "aes-128-gcm";
+  uint32_t size = 1400;      /* inner packet bytes */
+  uint16_t burst = 32;
+  uint64_t packets = 0;      /* per measured round; 0 = scenario default */
+  uint32_t rounds = 5;       /* ours and reference alternate this many times */
+  bool json = false;
+};
+
+struct Figure {
+  double cycles_per_packet = 0;
+  double mpps = 0;
+  double gbps = 0;
+};
+
+struct Result {
+  std::string scenario, cipher;
+  uint32_t size = 0;
+  uint64_t packets = 0;
+  Figure ours;
+  std::optional<std::string> ref_name;
+  Figure ref;
+};
+
+/* Cycles per packet to a Figure, at this TSC rate and packet size. */
+Figure make_figure(double cycles_per_packet, double tsc_hz, uint32_t size);
+
+/* Median of the per-round values. */
+double median(std::vector<double> v);
+
+struct Scenario {
+  const char* name;
+  const char* help;
+  std::function<Result(const Options&, double tsc_hz)> run;
+};
+
+/* Each scenario file appends its entries. */
+std::vector<Scenario>& scenarios();
+
+struct Register {
+  Register(Scenario s) { scenarios().push_back(std::move(s)); }  // NOLINT
+};
+
+}  // namespace mipvpn::bench

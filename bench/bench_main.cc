@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * mipvpn-bench: runs a scenario through our code and, in the same run on
+ * the same core, through the reference, and reports both. Throughput is
+ * never asserted here; docs/benchmarks.md records what was measured.
+ */
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string_view>
+
+#include "bench.h"
+#include "tsc.h"
+
+namespace mipvpn::bench {
+
+std::vector<Scenario>& scenarios() {
+  static std::vector<Scenario> s;
+  return s;
+}
+
+Figure make_figure(double cpp, double hz, uint32_t size) {
+  Figure f;
+  f.cycles_per_packet = cpp;
+  f.mpps = cpp > 0 ? hz / cpp / 1e6 : 0;
+  f.gbps = f.mpps * size * 8 / 1e3;
+  return f;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace mipvpn::bench
+
+using namespace mipvpn::bench;
+
+namespace {
+
+void usage(FILE* f) {
+  std::fprintf(f,
+               "usage: mipvpn-bench SCENARIO [--cipher NAME] [--size BYTES] [--burst N]\n"
+               "                    [--packets N] [--rounds N] [--json]\n"
+               "  --cipher  aes-128-gcm|aes-256-gcm|aes-128-cbc-sha1|aes-256-cbc-sha1|\n"
+               "            aes-128-cbc-sha256|aes-256-cbc-sha256|null-sha1|null-sha256\n"
+               "  --size    inner IPv4 packet bytes (28..9000, default 1400)\n"
+               "  --burst   packets per burst (1..256, default 32)\n"
+               "  --packets packets per measured round (default: scenario's)\n"
+               "  --rounds  rounds, ours and the reference alternating (default 5)\n"
+               "scenarios:\n");
+  for (const auto& s : scenarios()) std::fprintf(f, "  %-14s %s\n", s.name, s.help);
+}
+
+bool parse_u64(const char* s, uint64_t lo, uint64_t hi, uint64_t* out) {
+  const char* end = s + std::strlen(s);
+  auto [p, ec] = std::from_chars(s, end, *out);
+  return ec == std::errc{} && p == end && *out >= lo && *out <= hi;
+}
+
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  Options o;
+  o.scenario = argv[1];
+  for (int i = 2; i < argc; ++i) {
+    std::string_view a = argv[i];
+    auto value = [&]() -> const char* {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "mipvpn-bench: %s needs a value\n", argv[i]);
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    uint64_t v = 0;
+    if (a == "--json") {
+      o.json = true;
+    } else if (a == "--cipher") {
+      o.cipher = value();
+    } else if (a == "--size") {
+      if (!parse_u64(value(), 28, 9000, &v)) {
+        std::fprintf(stderr, "mipvpn-bench: --size must be 28..9000 bytes\n");
+        return 2;
+      }
+      o.size = static_cast<uint32_t>(v);
+    } else if (a == "--burst") {
+      if (!parse_u64(value(), 1, 256, &v)) {
+        std::fprintf(stderr, "mipvpn-bench: --burst must be 1..256\n");
+        return 2;
+      }
+      o.burst = static_cast<uint16_t>(v);
+    } else if (a == "--packets") {
+      if (!parse_u64(value(), 1, uint64_t{1} << 40, &v)) {
+        std::fprintf(stderr, "mipvpn-bench: --packets must be a positive number\n");
+        return 2;
+      }
+      o.packets = v;
+    } else if (a == "--rounds") {
+      if (!parse_u64(value(), 1, 1000, &v)) {
+        std::fprintf(stderr, "mipvpn-bench: --rounds must be 1..1000\n");
+        return 2;
+      }
+      o.rounds = static_cast<uint32_t>(v);
+    } else {
+      std::fprintf(stderr, "mipvpn-bench: unknown option '%s'\n", argv[i]);
+      usage(stderr);
+      return 2;
+    }
+  }
+  auto it = std::find_if(scenarios().begin(), scenarios().end(),
+                         [&](const Scenario& s) { return o.scenario == s.name; });
+  if (it == scenarios().end()) {
+    std::fprintf(stderr, "mipvpn-bench: unknown scenario '%s'\n", o.scenario.c_str());
+    usage(stderr);
+    return 2;
+  }
+  Result r;
+  try {
+    r = it->run(o, tsc_hz());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mipvpn-bench: %s: %s\n", o.scenario.c_str(), e.what());
+    return 1;
+  }
+  const double ratio = r.ref_name && r.ref.mpps > 0 ? r.ours.mpps / r.ref.mpps : 0;
+  if (o.json) {
+    std::printf("{\"scenario\":\"%s\",\"cipher\":\"%s\",\"size\":%u,\"burst\":%u,\"packets\":%llu,",
+                r.scenario.c_str(), r.cipher.c_str(), r.size, o.burst,
+                static_cast<unsigned long long>(r.packets));
+    std::printf("\"cycles_per_packet\":%.1f,\"mpps\":%.3f,\"gbps\":%.3f", r.ours.cycles_per_packet,
+                r.ours.mpps, r.ours.gbps);
+    if (r.ref_name) {
+      std::printf(",\"reference\":{\"name\":\"%s\",", r.ref_name->c_str());
+      std::printf("\"cycles_per_packet\":%.1f,\"mpps\":%.3f,\"gbps\":%.3f}", r.ref.cycles_per_packet,
+                  r.ref.mpps, r.ref.gbps);
+      std::printf(",\"ratio\":%.3f", ratio);
+    }
+    std::printf("}\n");
+  } else {
+    std::printf("%s %s size %u burst %u: %.1f cycles/pkt, %.3f Mpps, %.3f Gbit/s\n",
+                r.scenario.c_str(), r.cipher.c_str(), r.size, o.burst, r.ours.cycles_per_packet,
+                r.ours.mpps, r.ours.gbps);
+    if (r.ref_name)
+      std::printf("  reference %s: %.1f cycles/pkt, %.3f Mpps, %.3f Gbit/s; ratio %.3f\n",
+                  r.ref_name->c_str(), r.ref.cycles_per_packet, r.ref.mpps, r.ref.gbps, ratio);
+  }
+  return 0;
+}
