@@ -32,6 +32,7 @@ enum class CodecError : uint8_t {
   kNoRoom,             /* not enough headroom/tailroom to build the headers */
   kTooBig,             /* result would exceed 65535 bytes / the MTU */
   kBadInner,           /* inner packet of a tunnel fails its own checks */
+  kTunnelLoop,         /* RFC 2003 3.2: inner source is a tunnel endpoint */
   kCount,
 };
 
@@ -58,6 +59,7 @@ constexpr std::string_view to_string(CodecError e) noexcept {
     case CodecError::kNoRoom: return "no_room";
     case CodecError::kTooBig: return "too_big";
     case CodecError::kBadInner: return "bad_inner";
+    case CodecError::kTunnelLoop: return "tunnel_loop";
     case CodecError::kCount: break;
   }
   return "unknown";
