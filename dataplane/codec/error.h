@@ -24,7 +24,7 @@ enum class CodecError : uint8_t {
   kBadAlignment,       /* ciphertext not a multiple of the cipher block */
   kFragment,           /* an IPv4 fragment where a whole datagram is required */
   kTtlExpired,         /* TTL would reach zero on forwarding */
-  kBadTunnelHeader,    /* RFC 3519 tunnel data header: wrong type / reserved */
+  kBadTunnelHeader,    /* RFC 3519 tunnel data header: type not 4 (3.3) */
   kBadPort,            /* UDP port is not the one this decoder serves */
   kNatKeepalive,       /* RFC 3948 2.3 one-byte 0xFF keepalive: drop quietly */
   kIkeMarker,          /* RFC 3948 2.2 non-ESP marker: IKE, not ESP */
