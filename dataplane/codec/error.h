@@ -24,7 +24,7 @@ enum class CodecError : uint8_t {
   kBadAlignment,       /* ciphertext not a multiple of the cipher block */
   kFragment,           /* an IPv4 fragment where a whole datagram is required */
   kTtlExpired,         /* TTL would reach zero on forwarding */
-  kBadTunnelHeader,    /* RFC 3519 tunnel data header: wrong type / reserved */
+  kBadTunnelHeader,    /* RFC 3519 tunnel data header: type not 4 (3.3) */
   kBadPort,            /* UDP port is not the one this decoder serves */
   kNatKeepalive,       /* RFC 3948 2.3 one-byte 0xFF keepalive: drop quietly */
   kIkeMarker,          /* RFC 3948 2.2 non-ESP marker: IKE, not ESP */
@@ -32,6 +32,7 @@ enum class CodecError : uint8_t {
   kNoRoom,             /* not enough headroom/tailroom to build the headers */
   kTooBig,             /* result would exceed 65535 bytes / the MTU */
   kBadInner,           /* inner packet of a tunnel fails its own checks */
+  kTunnelLoop,         /* RFC 2003 3.2: inner source is a tunnel endpoint */
   kCount,
 };
 
@@ -58,6 +59,7 @@ constexpr std::string_view to_string(CodecError e) noexcept {
     case CodecError::kNoRoom: return "no_room";
     case CodecError::kTooBig: return "too_big";
     case CodecError::kBadInner: return "bad_inner";
+    case CodecError::kTunnelLoop: return "tunnel_loop";
     case CodecError::kCount: break;
   }
   return "unknown";
