@@ -80,6 +80,22 @@ inline constexpr std::array<uint8_t, kEspMaxPad> kEspDefaultPad = [] {
  */
 uint32_t esp_trailer_write(bytes out, uint32_t pad_len, uint8_t next_header) noexcept;
 
+namespace detail {
+/* Loaded 16 bytes from offset n (n = pad length, 0..16): the expected
+ * last 16 bytes before the trailer (..., 1, 2, ..., n) and the mask
+ * selecting the n pad bytes among them. */
+inline constexpr std::array<uint8_t, 32> kEspPadTail = [] {
+  std::array<uint8_t, 32> a{};
+  for (uint32_t i = 16; i < 32; ++i) a[i] = static_cast<uint8_t>(i - 15);
+  return a;
+}();
+inline constexpr std::array<uint8_t, 32> kEspPadMask = [] {
+  std::array<uint8_t, 32> a{};
+  for (uint32_t i = 16; i < 32; ++i) a[i] = 0xff;
+  return a;
+}();
+}  // namespace detail
+
 /* What the trailer of a decrypted payload says. */
 struct EspTrailerInfo {
   uint32_t payload_len = 0;  /* bytes of Payload Data (before the padding) */
@@ -95,7 +111,37 @@ struct EspTrailerInfo {
  * precedes the trailer), kBadPadding (pad bytes not 1, 2, 3, ..., as
  * RFC 4303 2.4 allows a receiver to check for the default scheme).
  */
-Parsed<EspTrailerInfo> esp_trailer_parse(cbytes plain) noexcept;
+inline Parsed<EspTrailerInfo> esp_trailer_parse(cbytes plain) noexcept {
+  const size_t n = plain.size();
+  if (n < kEspTrailerLen) return CodecError::kTruncated;
+  EspTrailerInfo t;
+  t.pad_len = std::to_integer<uint8_t>(plain[n - 2]);
+  t.next_header = std::to_integer<uint8_t>(plain[n - 1]);
+  /* 2.4/2.5: the padding lies inside what precedes the trailer; a longer
+   * pad length is malformed (3.4.4.1 drops it). */
+  if (t.pad_len > n - kEspTrailerLen) return CodecError::kBadPadLength;
+  t.payload_len = static_cast<uint32_t>(n - kEspTrailerLen - t.pad_len);
+  /* On the inbound hot path: pads of up to 16 bytes (all that CBC and
+   * GCM senders use) are checked with two 8-byte compares against the
+   * expected tail 1..n, masked; longer ones byte by byte. */
+  const std::byte* pad = plain.data() + t.payload_len;
+  if (t.pad_len <= 16 && n >= 16 + kEspTrailerLen) {
+    const std::byte* w = plain.data() + n - kEspTrailerLen - 16;  /* 16 bytes ending at the pad */
+    uint64_t w0, w1, e0, e1, m0, m1;
+    __builtin_memcpy(&w0, w, 8);
+    __builtin_memcpy(&w1, w + 8, 8);
+    __builtin_memcpy(&e0, detail::kEspPadTail.data() + t.pad_len, 8);
+    __builtin_memcpy(&e1, detail::kEspPadTail.data() + t.pad_len + 8, 8);
+    __builtin_memcpy(&m0, detail::kEspPadMask.data() + t.pad_len, 8);
+    __builtin_memcpy(&m1, detail::kEspPadMask.data() + t.pad_len + 8, 8);
+    if ((((w0 ^ e0) & m0) | ((w1 ^ e1) & m1)) != 0) return CodecError::kBadPadding;
+    return t;
+  }
+  unsigned diff = 0;
+  for (unsigned i = 0; i < t.pad_len; ++i) diff |= std::to_integer<unsigned>(pad[i]) ^ (i + 1);
+  if (diff) return CodecError::kBadPadding;
+  return t;
+}
 
 /* The clear header: SPI and low sequence number. */
 struct EspHdrInfo {

@@ -21,6 +21,22 @@ namespace mipvpn {
 
 namespace {
 
+/* RFC 1071 over the header: the one's complement sum of a correct header
+ * is all ones. Five 32-bit words for the usual 20 bytes (the sum is
+ * byte-order independent), the generic loop with options. */
+inline bool ipv4_csum_ok(const std::byte* d, uint32_t hl) noexcept {
+  if (hl != kIpv4HdrLen) return csum_fold(csum_partial(cbytes(d, hl))) == 0;
+  uint32_t w[5];
+  std::memcpy(w, d, sizeof w);
+  uint64_t s = uint64_t{w[0]} + w[1] + w[2] + w[3] + w[4];
+  s = (s & 0xffffffffu) + (s >> 32);
+  s = (s & 0xffffffffu) + (s >> 32);
+  uint32_t r = static_cast<uint32_t>(s);
+  r = (r & 0xffff) + (r >> 16);
+  r = (r & 0xffff) + (r >> 16);
+  return r == 0xffff;
+}
+
 /*
  * The outer header: IPv4 without fragmentation, checksum right, protocol
  * ESP, or UDP whose payload is ESP (RFC 3948 2.2: a non-ESP marker means
@@ -37,7 +53,7 @@ inline EspDrop inb_outer(const EspSaHot& h, const PktView* p, std::byte** esp,
   const uint32_t tl = load_be16(d + 2);
   if ((vihl >> 4) != 4 || hl < kIpv4HdrLen || hl > tl || tl > len) return EspDrop::kBadOuter;
   if (load_be16(d + 6) & (kIpv4FlagMf | kIpv4OffMask)) return EspDrop::kBadOuter;
-  if (csum_fold(csum_partial(cbytes(d, hl))) != 0) return EspDrop::kBadOuter;
+  if (!ipv4_csum_ok(d, hl)) return EspDrop::kBadOuter;
   const uint8_t proto = std::to_integer<uint8_t>(d[9]);
   std::byte* e = d + hl;
   uint32_t el = tl - hl;
@@ -200,10 +216,15 @@ uint16_t inb_burst(EspEngine& eng, EspSa& sa, PktView** pkts, uint16_t n) noexce
         sc.seq[i] = seq;
         auto* eu = reinterpret_cast<uint8_t*>(e);
         uint8_t* icv = eu + kEspHdrLen + iv_len + ct;
-        std::memcpy(sc.icv[i], icv, icv_len);
         /* RFC 4303 2.2.1/3.4.4.1 (ESN): the high half is appended for the
-         * ICV computation; it goes where the received ICV was (saved). */
-        if (esn) store_be32(reinterpret_cast<std::byte*>(icv), static_cast<uint32_t>(seq >> 32));
+         * ICV computation; it goes where the received ICV was, which is
+         * saved first (two fixed 8-byte copies cover 12 or 16 bytes).
+         * Without ESN the job does not touch the ICV: compared in place. */
+        if (esn) {
+          std::memcpy(sc.icv[i], icv, 8);
+          std::memcpy(sc.icv[i] + icv_len - 8, icv + icv_len - 8, 8);
+          store_be32(reinterpret_cast<std::byte*>(icv), static_cast<uint32_t>(seq >> 32));
+        }
         IMB_JOB* job = IMB_GET_NEXT_JOB(mgr);
         job->cipher_mode = h.imb_cipher;
         job->cipher_direction = IMB_DIR_DECRYPT;
@@ -237,7 +258,10 @@ uint16_t inb_burst(EspEngine& eng, EspSa& sa, PktView** pkts, uint16_t n) noexce
       for (uint16_t i = start; i < end; ++i) {
         if (sc.bad[i]) continue;
         EspDrop d;
-        if (!esp_icv_equal(sc.tag[i], sc.icv[i], icv_len))
+        const uint8_t* rx = esn ? sc.icv[i]
+                                : reinterpret_cast<const uint8_t*>(sc.esp[i]) + kEspHdrLen +
+                                      iv_len + sc.len[i];
+        if (!esp_icv_equal(sc.tag[i], rx, icv_len))
           d = EspDrop::kAuthFailed;
         else
           d = inb_finish(h, pkts[i], sc.esp[i], sc.len[i], sc.seq[i]);

@@ -64,7 +64,7 @@ inline std::byte* outb_frame(const EspSaHot& h, PktView* p, uint32_t inner_len, 
 
   /* RFC 4303 2.4-2.6: Padding 1, 2, 3, ..., Pad Length, Next Header 4. */
   std::byte* t = inner + inner_len;
-  std::memcpy(t, kEspDefaultPad.data(), pad);
+  for (uint32_t k = 0; k < pad; ++k) t[k] = std::byte(k + 1);  /* pad < 16 */
   t[pad] = std::byte(pad);
   t[pad + 1] = std::byte(kEspNextIpv4);
 

@@ -58,6 +58,29 @@ TEST(EspFraming, TrailerRefusals) {
   EXPECT_EQ(t->next_header, kEspNextNone);  /* the verdict on 59 is the caller's */
 }
 
+TEST(EspFraming, EveryWrongPadByteIsFoundForAllLengths) {
+  for (uint32_t payload : {0u, 3u, 20u, 40u}) {
+    for (uint32_t pad = 1; pad <= 40; ++pad) {
+      std::vector<uint8_t> buf(payload + pad + 2, 0x77);
+      for (uint32_t i = 0; i < pad; ++i) buf[payload + i] = static_cast<uint8_t>(i + 1);
+      buf[payload + pad] = static_cast<uint8_t>(pad);
+      buf[payload + pad + 1] = 4;
+      ASSERT_TRUE(esp_trailer_parse(cb(buf))) << payload << ' ' << pad;
+      for (uint32_t i = 0; i < pad; ++i) {
+        auto bad = buf;
+        bad[payload + i] ^= 0x10;
+        EXPECT_EQ(esp_trailer_parse(cb(bad)).error(), CodecError::kBadPadding) << payload << ' ' << pad << ' ' << i;
+      }
+      /* payload bytes are not padding: changing them changes nothing */
+      if (payload) {
+        auto other = buf;
+        other[payload - 1] ^= 0xff;
+        EXPECT_TRUE(esp_trailer_parse(cb(other)));
+      }
+    }
+  }
+}
+
 TEST(EspFraming, Header) {
   std::vector<uint8_t> b(8);
   esp_hdr_write(bytes(reinterpret_cast<std::byte*>(b.data()), 8), 0x12345678, 0x9abcdef0);
