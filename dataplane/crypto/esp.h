@@ -29,6 +29,8 @@ struct IMB_MGR;
 
 namespace mipvpn {
 
+struct EspScratch;  /* per-engine burst scratch (crypto/esp_sa.h) */
+
 enum class EspDir : uint8_t { kInbound, kOutbound };
 
 enum class EspCipher : uint8_t { kNull, kAesCbc, kAesGcm };
@@ -109,11 +111,15 @@ class EspEngine {
 
   IMB_MGR* mgr() const noexcept { return mgr_; }
   std::string_view arch() const noexcept;  /* "avx512", "avx2", "sse", ... */
+  /* The burst functions' fixed-size scratch (kMaxBurst entries). */
+  EspScratch& scratch() noexcept { return *scratch_; }
 
  private:
   EspEngine() = default;
   IMB_MGR* mgr_ = nullptr;
   /* implementation-private state below */
+  EspScratch* scratch_ = nullptr;  /* owned; 64-byte aligned */
+  uint8_t arch_ = 0;               /* IMB_ARCH */
 };
 
 class EspSaImpl;

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Inside the ESP engine: the SA's control record, the small cache-aligned
+ * struct the workers read per packet, the key material, and the per-engine
+ * burst scratch. Included by the engine's .cc files and by tests; the rest
+ * of the product sees only crypto/esp.h.
+ */
+#pragma once
+
+#include <intel-ipsec-mb.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "codec/pkt.h"
+#include "crypto/esp.h"
+#include "crypto/replay.h"
+
+namespace mipvpn {
+
+inline constexpr uint32_t kAesRoundKeysLen = 16 * 15;  /* AES-256 schedule, fits 128 */
+inline constexpr uint32_t kEspMaxIcv = 16;
+inline constexpr uint32_t kOuterTmplLen = 28;          /* IPv4 + UDP */
+
+/* Expanded keys, computed once in EspSa::create, never per packet. */
+struct alignas(64) EspKeys {
+  gcm_key_data gcm;                                 /* AES-GCM: round keys + H powers */
+  alignas(16) uint8_t enc[kAesRoundKeysLen];        /* AES-CBC encrypt schedule */
+  alignas(16) uint8_t dec[kAesRoundKeysLen];        /* AES-CBC decrypt schedule */
+  alignas(16) uint8_t iv_enc[kAesRoundKeysLen];     /* CBC IV key (outbound), see esp_outb.cc */
+  alignas(16) uint8_t ipad[32];                     /* HMAC: H(K ^ ipad) state */
+  alignas(16) uint8_t opad[32];                     /* HMAC: H(K ^ opad) state */
+};
+
+/*
+ * What a worker reads for every packet of the SA, on one or two cache
+ * lines, decided at creation (STYLE: "decide at setup"). The outbound
+ * sequence counter lives on its own line: it is the only field written,
+ * possibly from several lcores.
+ */
+struct alignas(64) EspSaHot {
+  uint32_t spi = 0;
+  be32 spi_be;
+  EspCipher cipher = EspCipher::kNull;
+  EspAuth auth = EspAuth::kNone;
+  uint8_t key_len = 0;      /* AES key bytes: 16 or 32 */
+  uint8_t iv_len = 0;
+  uint8_t icv_len = 0;
+  uint8_t align = 4;        /* max(block, 4): ciphertext alignment */
+  bool esn = false;
+  bool natt = false;
+  uint8_t outer_len = 0;    /* 20, or 28 with the RFC 3948 UDP header */
+  uint8_t hdr_len = 0;      /* outer + ESP header + IV */
+  uint16_t natt_sport = 0;  /* inbound: the UDP ports this SA accepts too */
+  uint16_t natt_dport = 0;
+  uint8_t salt[4] = {};     /* GCM: RFC 4106 4, nonce = salt || IV */
+  uint32_t outer_sum = 0;   /* RFC 1071 partial sum of the fixed outer fields */
+  IMB_CIPHER_MODE imb_cipher = IMB_CIPHER_NULL;
+  IMB_HASH_ALG imb_hash = IMB_AUTH_NULL;
+  IMB_KEY_SIZE_BYTES imb_key_len = IMB_KEY_128_BYTES;
+  uint8_t outer_tmpl[kOuterTmplLen] = {};  /* IPv4 [+ UDP], variable fields 0 */
+  const EspKeys* keys = nullptr;
+  EspSaStats* stats = nullptr;
+  ReplayWindow* replay = nullptr;           /* inbound */
+
+  alignas(64) std::atomic<uint64_t> seq{1};  /* outbound: next to send */
+};
+
+/* The control record of an SA. */
+class EspSaImpl {
+ public:
+  EspSaHot hot;
+  EspKeys keys;
+  EspSaStats stats;
+  EspSaConfig cfg;   /* spans in it are cleared: keys live only in `keys` */
+  const EspSuite* suite = nullptr;
+  EspDir dir = EspDir::kOutbound;
+  std::unique_ptr<ReplayWindow> replay;
+};
+
+/* Per-engine burst scratch, fixed size (STYLE: no allocation per burst). */
+struct alignas(64) EspScratch {
+  alignas(64) uint8_t iv_in[kMaxBurst][16];    /* CBC: counter blocks */
+  alignas(64) uint8_t iv_out[kMaxBurst][16];   /* CBC: AES_ivkey(counter) */
+  alignas(64) uint8_t icv[kMaxBurst][kEspMaxIcv];  /* inbound: ICV received */
+  alignas(64) uint8_t tag[kMaxBurst][kEspMaxIcv];  /* inbound: ICV computed */
+  uint64_t seq[kMaxBurst];       /* full 64-bit sequence numbers */
+  std::byte* esp[kMaxBurst];     /* start of the ESP header */
+  uint32_t len[kMaxBurst];       /* by packet: inner length (out), ciphertext (in) */
+  uint32_t plen[kMaxBurst];      /* by slot: encrypted payload length */
+  uint16_t idx[kMaxBurst];       /* packets still in play, in order */
+  uint16_t drop[kMaxBurst];
+  bool bad[kMaxBurst];
+};
+
+/*
+ * HMAC precompute (RFC 2104): the hash state after one block of
+ * (K ^ ipad) and of (K ^ opad), as IPsec-MB's HMAC jobs take them. Keys
+ * longer than the 64-byte block are hashed first. auth must be an HMAC.
+ */
+void esp_hmac_precompute(IMB_MGR* mgr, EspAuth auth, std::span<const uint8_t> key,
+                         uint8_t ipad[32], uint8_t opad[32]) noexcept;
+
+/* Constant-time equality of two ICVs of n bytes, 8 <= n <= 16. */
+inline bool esp_icv_equal(const uint8_t* a, const uint8_t* b, uint32_t n) noexcept {
+  uint64_t a0, b0, a1, b1;
+  __builtin_memcpy(&a0, a, 8);
+  __builtin_memcpy(&b0, b, 8);
+  __builtin_memcpy(&a1, a + n - 8, 8);  /* overlaps the first word when n < 16 */
+  __builtin_memcpy(&b1, b + n - 8, 8);
+  return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
+}  // namespace mipvpn
