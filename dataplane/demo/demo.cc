@@ -174,18 +174,22 @@ int walkthrough(Stack& st, const Opts& o) {
   user_packet(v, kCn, kIHoA, o.size, 8);
   const std::vector<std::byte> reply(v.data(), v.data() + v.data_len);
   show("CN", "user packet CN -> i-HoA", v, 0);
+  len = v.data_len;
   check(st.mip_encap(v, kIHa, kVpnTia), "i-MIP encap");
-  show("i-HA", "binding i-HoA -> VPN-TIA", v, 0);
+  show("i-HA", "binding i-HoA -> VPN-TIA: i-MIP encap", v, int(v.data_len - len));
+  len = v.data_len;
   if (!st.esp(*st.gw_out, v, true)) fail("ESP outbound (gateway)");
-  show("VPN-GW", "SPD: VPN-TIA -> SA 0x2002", v, 0);
+  show("VPN-GW", "SPD VPN-TIA -> SA 0x2002: ESP", v, int(v.data_len - len));
+  len = v.data_len;
   check(st.mip_encap(v, kXHa, kCoA), "x-MIP encap");
-  show("x-HA", "binding x-HoA -> CoA", v, 0);
+  show("x-HA", "binding x-HoA -> CoA: x-MIP encap", v, int(v.data_len - len));
+  len = v.data_len;
   check(st.mip_decap(v), "x-MIP decap");
   if (!st.esp(*st.mn_in, v, false)) fail("ESP inbound (mobile node)");
   check(st.mip_decap(v), "i-MIP decap");
   if (v.data_len != reply.size() || std::memcmp(v.data(), reply.data(), reply.size()) != 0)
     fail("the reply delivered is not the reply sent");
-  show("MN", "reply delivered intact", v, 0);
+  show("MN", "three layers off: reply delivered intact", v, int(v.data_len - len));
 
   const EspSuite& s = st.mn_out->suite();
   const uint32_t mip = o.nat ? kMipUdpOverhead : kIpipOverhead;

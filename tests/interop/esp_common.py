@@ -32,7 +32,7 @@ def inner_packets(n, seed=0):
     out = []
     for i in range(n):
         size = [0, 1, 15, 16, 17, 100, 500, 1372][(i + seed) % 8]
-        l4 = [UDP(sport=1000 + i, dport=53), TCP(sport=2000 + i, dport=80, flags="PA"), ICMP(id=i, seq=i)][i % 3]
+        l4 = [UDP(sport=33000 + i, dport=33434), TCP(sport=34000 + i, dport=34500, flags="PA"), ICMP(id=i, seq=i)][i % 3]
         out.append(IP(src="10.1.0.2", dst="10.2.0.%d" % (i % 250 + 1), id=i, tos=(i * 4) & 0xFC,
                       flags="DF" if i % 2 else 0) / l4 / Raw(bytes((i + j) & 0xFF for j in range(size))))
     return [IP(bytes(p)) for p in out]
