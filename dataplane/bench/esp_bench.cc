@@ -90,6 +90,19 @@ uint32_t padded_payload(const EspSuite& s, uint32_t size) {
   return (size + 2 + b - 1) / b * b;
 }
 
+Result make_result(const Options& o, double hz, uint64_t packets, const std::vector<double>& ours,
+                   const std::vector<double>& ref, std::string_view ref_name) {
+  Result r;
+  r.scenario = o.scenario;
+  r.cipher = o.cipher;
+  r.size = o.size;
+  r.packets = packets * o.rounds;
+  r.ours = make_figure(median(ours), hz, o.size);
+  r.ref_name = std::string(ref_name);
+  r.ref = make_figure(median(ref), hz, o.size);
+  return r;
+}
+
 uint64_t default_packets(const Options& o) {
   if (o.packets) return o.packets;
   return o.size <= 256 ? 400000 : 100000;
@@ -150,15 +163,7 @@ Result esp_outb(const Options& o, double hz) {
       ref.push_back(static_cast<double>(ref_cycles) / packets);
     }
   }
-  Result r;
-  r.scenario = o.scenario;
-  r.cipher = o.cipher;
-  r.size = o.size;
-  r.packets = packets * o.rounds;
-  r.ours = make_figure(median(ours), hz, o.size);
-  r.ref_name = std::string(raw->name());
-  r.ref = make_figure(median(ref), hz, o.size);
-  return r;
+  return make_result(o, hz, packets, ours, ref, raw->name());
 }
 
 Result esp_inb(const Options& o, double hz) {
@@ -239,15 +244,7 @@ Result esp_inb(const Options& o, double hz) {
       ref.push_back(static_cast<double>(ref_cycles) / packets);
     }
   }
-  Result r;
-  r.scenario = o.scenario;
-  r.cipher = o.cipher;
-  r.size = o.size;
-  r.packets = packets * o.rounds;
-  r.ours = make_figure(median(ours), hz, o.size);
-  r.ref_name = std::string(raw->name());
-  r.ref = make_figure(median(ref), hz, o.size);
-  return r;
+  return make_result(o, hz, packets, ours, ref, raw->name());
 }
 
 const Register kOutb{{"esp-outb", "ESP tunnel-mode encryption (our engine vs raw IPsec-MB)", esp_outb}};

@@ -77,6 +77,49 @@ std::unique_ptr<RawEsp> RawEsp::create(const EspSuite& suite, std::span<const ui
   return r;
 }
 
+namespace {
+
+/* CBC/NULL + HMAC through the burst job API, whole burst in flight.
+ * Encrypt: cipher then hash, ICV written after the ciphertext. Decrypt:
+ * hash then cipher, ICV into m.tags[i] for the caller to compare. */
+void run_jobs(RawEsp::Impl& m, uint8_t* const* bufs, uint32_t len, uint16_t n, IMB_CIPHER_DIRECTION dir) {
+  const EspSuite& s = *m.suite;
+  const bool enc = dir == IMB_DIR_ENCRYPT;
+  IMB_JOB* jobs[256];
+  uint16_t done = 0;
+  while (done < n) {
+    const uint32_t got = IMB_GET_NEXT_BURST(m.mgr, n - done, jobs);
+    for (uint32_t j = 0; j < got; ++j) {
+      uint8_t* b = bufs[done + j];
+      IMB_JOB* job = jobs[j];
+      job->cipher_mode = m.cipher;
+      job->cipher_direction = dir;
+      job->chain_order = enc ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
+      job->enc_keys = m.enc_keys;
+      job->dec_keys = m.dec_keys;
+      job->key_len_in_bytes = s.cipher == EspCipher::kAesCbc ? s.key_len : 0;
+      job->src = b;
+      job->dst = b + 8 + s.iv_len;
+      job->cipher_start_src_offset_in_bytes = 8u + s.iv_len;
+      job->msg_len_to_cipher_in_bytes = len;
+      job->iv = b + 8;
+      job->iv_len_in_bytes = s.iv_len;
+      job->hash_alg = m.hash;
+      job->hash_start_src_offset_in_bytes = 0;
+      job->msg_len_to_hash_in_bytes = 8u + s.iv_len + len;
+      job->auth_tag_output = enc ? b + 8 + s.iv_len + len : m.tags[done + j].data();
+      job->auth_tag_output_len_in_bytes = s.icv_len;
+      job->u.HMAC._hashed_auth_key_xor_ipad = m.ipad;
+      job->u.HMAC._hashed_auth_key_xor_opad = m.opad;
+    }
+    uint32_t completed = IMB_SUBMIT_BURST(m.mgr, got, jobs);
+    while (completed < got) completed += IMB_FLUSH_BURST(m.mgr, got - completed, jobs);
+    done = static_cast<uint16_t>(done + got);
+  }
+}
+
+}  // namespace
+
 void RawEsp::encrypt_burst(uint8_t* const* bufs, uint32_t len, uint16_t n) {
   Impl& m = *impl_;
   const EspSuite& s = *m.suite;
@@ -95,37 +138,7 @@ void RawEsp::encrypt_burst(uint8_t* const* bufs, uint32_t len, uint16_t n) {
     }
     return;
   }
-  IMB_JOB* jobs[256];
-  uint16_t done = 0;
-  while (done < n) {
-    const uint32_t got = IMB_GET_NEXT_BURST(m.mgr, n - done, jobs);
-    for (uint32_t j = 0; j < got; ++j) {
-      uint8_t* b = bufs[done + j];
-      IMB_JOB* job = jobs[j];
-      job->cipher_mode = m.cipher;
-      job->cipher_direction = IMB_DIR_ENCRYPT;
-      job->chain_order = IMB_ORDER_CIPHER_HASH;
-      job->enc_keys = m.enc_keys;
-      job->dec_keys = m.dec_keys;
-      job->key_len_in_bytes = s.cipher == EspCipher::kAesCbc ? s.key_len : 0;
-      job->src = b;
-      job->dst = b + 8 + s.iv_len;
-      job->cipher_start_src_offset_in_bytes = 8u + s.iv_len;
-      job->msg_len_to_cipher_in_bytes = len;
-      job->iv = b + 8;
-      job->iv_len_in_bytes = s.iv_len;
-      job->hash_alg = m.hash;
-      job->hash_start_src_offset_in_bytes = 0;
-      job->msg_len_to_hash_in_bytes = 8u + s.iv_len + len;
-      job->auth_tag_output = b + 8 + s.iv_len + len;
-      job->auth_tag_output_len_in_bytes = s.icv_len;
-      job->u.HMAC._hashed_auth_key_xor_ipad = m.ipad;
-      job->u.HMAC._hashed_auth_key_xor_opad = m.opad;
-    }
-    uint32_t completed = IMB_SUBMIT_BURST(m.mgr, got, jobs);
-    while (completed < got) completed += IMB_FLUSH_BURST(m.mgr, got - completed, jobs);
-    done = static_cast<uint16_t>(done + got);
-  }
+  run_jobs(m, bufs, len, n, IMB_DIR_ENCRYPT);
 }
 
 uint16_t RawEsp::decrypt_burst(uint8_t* const* bufs, uint32_t len, uint16_t n) {
@@ -149,37 +162,7 @@ uint16_t RawEsp::decrypt_burst(uint8_t* const* bufs, uint32_t len, uint16_t n) {
     }
     return good;
   }
-  IMB_JOB* jobs[256];
-  uint16_t done = 0;
-  while (done < n) {
-    const uint32_t got = IMB_GET_NEXT_BURST(m.mgr, n - done, jobs);
-    for (uint32_t j = 0; j < got; ++j) {
-      uint8_t* b = bufs[done + j];
-      IMB_JOB* job = jobs[j];
-      job->cipher_mode = m.cipher;
-      job->cipher_direction = IMB_DIR_DECRYPT;
-      job->chain_order = IMB_ORDER_HASH_CIPHER;
-      job->enc_keys = m.enc_keys;
-      job->dec_keys = m.dec_keys;
-      job->key_len_in_bytes = s.cipher == EspCipher::kAesCbc ? s.key_len : 0;
-      job->src = b;
-      job->dst = b + 8 + s.iv_len;
-      job->cipher_start_src_offset_in_bytes = 8u + s.iv_len;
-      job->msg_len_to_cipher_in_bytes = len;
-      job->iv = b + 8;
-      job->iv_len_in_bytes = s.iv_len;
-      job->hash_alg = m.hash;
-      job->hash_start_src_offset_in_bytes = 0;
-      job->msg_len_to_hash_in_bytes = 8u + s.iv_len + len;
-      job->auth_tag_output = m.tags[done + j].data();
-      job->auth_tag_output_len_in_bytes = s.icv_len;
-      job->u.HMAC._hashed_auth_key_xor_ipad = m.ipad;
-      job->u.HMAC._hashed_auth_key_xor_opad = m.opad;
-    }
-    uint32_t completed = IMB_SUBMIT_BURST(m.mgr, got, jobs);
-    while (completed < got) completed += IMB_FLUSH_BURST(m.mgr, got - completed, jobs);
-    done = static_cast<uint16_t>(done + got);
-  }
+  run_jobs(m, bufs, len, n, IMB_DIR_DECRYPT);
   for (uint16_t i = 0; i < n; ++i)
     good = static_cast<uint16_t>(
         good + (std::memcmp(m.tags[i].data(), bufs[i] + 8 + s.iv_len + len, s.icv_len) == 0));

@@ -34,9 +34,10 @@ class RawEsp {
 
   std::string_view name() const noexcept { return name_; }
 
+ struct Impl;
+
  private:
   RawEsp() = default;
-  struct Impl;
   std::unique_ptr<Impl> impl_;
   std::string_view name_;
 };

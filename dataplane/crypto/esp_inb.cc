@@ -301,15 +301,7 @@ uint16_t esp_inb_process(EspEngine& eng, EspSa& sa, PktView** pkts, uint16_t n) 
     return 0;
   }
   if (n <= kMaxBurst) return inb_burst(eng, sa, pkts, n);
-  uint16_t good = 0;
-  for (uint16_t off = 0; off < n;) {
-    const uint16_t c = static_cast<uint16_t>(std::min<uint32_t>(kMaxBurst, n - off));
-    const uint16_t k = inb_burst(eng, sa, pkts + off, c);
-    std::rotate(pkts + good, pkts + off, pkts + off + k);
-    good = static_cast<uint16_t>(good + k);
-    off = static_cast<uint16_t>(off + c);
-  }
-  return good;
+  return esp_in_chunks(pkts, n, [&](PktView** p, uint16_t c) { return inb_burst(eng, sa, p, c); });
 }
 
 }  // namespace mipvpn

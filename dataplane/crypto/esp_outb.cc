@@ -306,16 +306,7 @@ uint16_t esp_outb_process(EspEngine& eng, EspSa& sa, PktView** pkts, uint16_t n)
     return 0;
   }
   if (n <= kMaxBurst) return outb_burst(eng, sa, pkts, n);
-  /* Longer than the scratch: in chunks, then keep the good ones first. */
-  uint16_t good = 0;
-  for (uint16_t off = 0; off < n;) {
-    const uint16_t c = static_cast<uint16_t>(std::min<uint32_t>(kMaxBurst, n - off));
-    const uint16_t k = outb_burst(eng, sa, pkts + off, c);
-    std::rotate(pkts + good, pkts + off, pkts + off + k);
-    good = static_cast<uint16_t>(good + k);
-    off = static_cast<uint16_t>(off + c);
-  }
-  return good;
+  return esp_in_chunks(pkts, n, [&](PktView** p, uint16_t c) { return outb_burst(eng, sa, p, c); });
 }
 
 }  // namespace mipvpn

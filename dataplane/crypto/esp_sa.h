@@ -9,6 +9,7 @@
 
 #include <intel-ipsec-mb.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -112,6 +113,21 @@ inline bool esp_icv_equal(const uint8_t* a, const uint8_t* b, uint32_t n) noexce
   __builtin_memcpy(&a1, a + n - 8, 8);  /* overlaps the first word when n < 16 */
   __builtin_memcpy(&b1, b + n - 8, 8);
   return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
+/* Run a burst function over a burst longer than the scratch, in chunks of
+ * kMaxBurst, keeping the burst contract: good packets first, in order. */
+template <class Fn>
+inline uint16_t esp_in_chunks(PktView** pkts, uint16_t n, Fn&& burst) noexcept {
+  uint16_t good = 0;
+  for (uint16_t off = 0; off < n;) {
+    const uint16_t c = static_cast<uint16_t>(std::min<uint32_t>(kMaxBurst, n - off));
+    const uint16_t k = burst(pkts + off, c);
+    std::rotate(pkts + good, pkts + off, pkts + off + k);
+    good = static_cast<uint16_t>(good + k);
+    off = static_cast<uint16_t>(off + c);
+  }
+  return good;
 }
 
 }  // namespace mipvpn
