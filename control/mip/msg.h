@@ -271,7 +271,8 @@ struct MipRevSupport {
 inline constexpr uint16_t kMipRevSupportI = 0x8000;
 
 /* What the extensions of one message hold: the first of each recognised
- * type (duplicates are refused) and where it lies. */
+ * type (duplicates are refused) and where it lies. Its spans point into
+ * the message: valid as long as the message bytes are. */
 struct MipExts {
   uint16_t count = 0;          /* all extensions, skipped ones too */
   uint16_t skipped = 0;        /* unknown skippable ones (and non-TNC 149s) */
