@@ -28,7 +28,7 @@ void* big_alloc(size_t bytes) noexcept {
   return p;
 }
 
-inline void prefetch(const void* p) noexcept { __builtin_prefetch(p, 0, 3); }
+inline void pf(const void* p) noexcept { __builtin_prefetch(p, 0, 3); }
 
 }  // namespace
 
@@ -103,7 +103,7 @@ uint64_t BindingTable::lookup_bulk(const Ipv4Addr* homes, uint32_t n,
   /* Stage 1: hash and prefetch every first slot. */
   for (uint32_t j = 0; j < n; ++j) {
     idx[j] = hash(homes[j].host()) & s->mask;
-    prefetch(&s->slot[idx[j]]);
+    pf(&s->slot[idx[j]]);
   }
   /* Stage 2: probe, and prefetch each record for the caller. */
   uint64_t hits = 0;
@@ -120,7 +120,7 @@ uint64_t BindingTable::lookup_bulk(const Ipv4Addr* homes, uint32_t n,
     }
     out[j] = r;
     if (r) {
-      prefetch(r);
+      pf(r);
       hits |= uint64_t{1} << j;
     }
   }
