@@ -104,7 +104,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (f.ConsumeBool())
         b.add_udp_tunnel_request(MipUdpTunnelReq{.sub_type = f.ConsumeIntegralInRange<uint8_t>(0, 1),
                                                  .f = f.ConsumeBool(),
-                                                 .encap = f.PickValueInArray({4, 47, 55})});
+                                                 .encap = f.PickValueInArray<uint8_t>({4, 47, 55})});
       if (f.ConsumeBool()) {
         const auto d = f.ConsumeBytes<std::byte>(f.ConsumeIntegralInRange<size_t>(0, 8));
         b.add_raw(f.ConsumeIntegral<uint8_t>(), d);
