@@ -137,6 +137,28 @@ MipError mip_verify_auth(MipHmacMd5& h, const MipSa& sa, cbytes msg, const MipAu
   return mip_ct_equal(want, a.authenticator) ? MipError::kOk : MipError::kAuthFailed;
 }
 
+MipError mip_add_auth_key(MipMsgBuilder& b, MipHmacMd5& h, uint32_t spi, const MipHmacMd5::Key& k,
+                          uint8_t type) noexcept {
+  if (b.error() != MipError::kOk) return b.error();
+  if (spi < 256) return MipError::kBadSpi;
+  const std::array<std::byte, MipHmacMd5::kDigestLen> zero{};
+  if (const MipError e = b.add_auth(type, spi, zero); e != MipError::kOk) return e;
+  const uint32_t covered = b.last_ext_offset() + 2u + kMipAuthSpiLen;
+  const bytes m = b.msg_mut();
+  return h.mac(k, m.first(covered), m.subspan(covered).first<MipHmacMd5::kDigestLen>());
+}
+
+MipError mip_verify_auth_key(MipHmacMd5& h, uint32_t spi, const MipHmacMd5::Key& k, cbytes msg,
+                             const MipAuthExt& a) noexcept {
+  if (!a.present) return MipError::kAuthMissing;
+  if (a.spi != spi) return MipError::kAuthSpiMismatch;
+  if (a.authenticator.size() != MipHmacMd5::kDigestLen) return MipError::kAuthBadLength;
+  if (a.covered_len() + MipHmacMd5::kDigestLen > msg.size()) return MipError::kAuthBadLength;
+  std::array<std::byte, MipHmacMd5::kDigestLen> want;
+  if (const MipError e = h.mac(k, msg.first(a.covered_len()), want); e != MipError::kOk) return e;
+  return mip_ct_equal(want, a.authenticator) ? MipError::kOk : MipError::kAuthFailed;
+}
+
 bool mip_authenticated_tnc(MipHmacMd5& h, const MipSa& sa, cbytes msg, const MipExts& x) noexcept {
   return x.tnc && x.tnc_before_auth && mip_verify_mn_ha(h, sa, msg, x) == MipError::kOk;
 }

@@ -17,6 +17,7 @@ struct Options {
   uint16_t burst = 32;
   uint64_t packets = 0;      /* per measured round; 0 = scenario default */
   uint32_t rounds = 5;       /* ours and reference alternate this many times */
+  uint64_t nodes = 1000;     /* mobile nodes / bindings (register, binding-lookup) */
   bool json = false;
 };
 
@@ -33,6 +34,8 @@ struct Result {
   Figure ours;
   std::optional<std::string> ref_name;
   Figure ref;
+  std::optional<uint64_t> nodes;     /* printed when a scenario sets it */
+  std::optional<double> bytes_per;   /* memory per binding, when measured */
 };
 
 /* Cycles per packet to a Figure, at this TSC rate and packet size. */

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <string>
 #include <string_view>
 
 #include "bench.h"
@@ -44,13 +45,14 @@ namespace {
 void usage(FILE* f) {
   std::fprintf(f,
                "usage: mipvpn-bench SCENARIO [--cipher NAME] [--size BYTES] [--burst N]\n"
-               "                    [--packets N] [--rounds N] [--json]\n"
+               "                    [--packets N] [--rounds N] [--nodes N[k|M]] [--json]\n"
                "  --cipher  aes-128-gcm|aes-256-gcm|aes-128-cbc-sha1|aes-256-cbc-sha1|\n"
                "            aes-128-cbc-sha256|aes-256-cbc-sha256|null-sha1|null-sha256\n"
                "  --size    inner IPv4 packet bytes (28..9000, default 1400)\n"
                "  --burst   packets per burst (1..256, default 32)\n"
                "  --packets packets per measured round (default: scenario's)\n"
                "  --rounds  rounds, ours and the reference alternating (default 5)\n"
+               "  --nodes   mobile nodes / bindings, k and M suffixes (default 1000)\n"
                "scenarios:\n");
   for (const auto& s : scenarios()) std::fprintf(f, "  %-14s %s\n", s.name, s.help);
 }
@@ -61,6 +63,18 @@ bool parse_u64(const char* s, uint64_t lo, uint64_t hi, uint64_t* out) {
   return ec == std::errc{} && p == end && *out >= lo && *out <= hi;
 }
 
+/* 1000, 1k, 1M (decimal multiples). */
+bool parse_count(const char* s, uint64_t lo, uint64_t hi, uint64_t* out) {
+  std::string v(s);
+  uint64_t mul = 1;
+  if (!v.empty() && (v.back() == 'k' || v.back() == 'K')) mul = 1000;
+  if (!v.empty() && v.back() == 'M') mul = 1000000;
+  if (mul != 1) v.pop_back();
+  uint64_t n = 0;
+  if (!parse_u64(v.c_str(), 1, hi, &n) || n > hi / mul) return false;
+  *out = n * mul;
+  return *out >= lo;
+}
 
 }  // namespace
 
@@ -109,6 +123,12 @@ int main(int argc, char** argv) {
         return 2;
       }
       o.rounds = static_cast<uint32_t>(v);
+    } else if (a == "--nodes") {
+      if (!parse_count(value(), 1, 16000000, &v)) {
+        std::fprintf(stderr, "mipvpn-bench: --nodes must be 1..16M (suffixes k, M)\n");
+        return 2;
+      }
+      o.nodes = v;
     } else {
       std::fprintf(stderr, "mipvpn-bench: unknown option '%s'\n", argv[i]);
       usage(stderr);
@@ -142,11 +162,15 @@ int main(int argc, char** argv) {
                   r.ref.mpps, r.ref.gbps);
       std::printf(",\"ratio\":%.3f", ratio);
     }
+    if (r.nodes) std::printf(",\"nodes\":%llu", static_cast<unsigned long long>(*r.nodes));
+    if (r.bytes_per) std::printf(",\"bytes_per_binding\":%.1f", *r.bytes_per);
     std::printf("}\n");
   } else {
     std::printf("%s %s size %u burst %u: %.1f cycles/pkt, %.3f Mpps, %.3f Gbit/s\n",
                 r.scenario.c_str(), r.cipher.c_str(), r.size, o.burst, r.ours.cycles_per_packet,
                 r.ours.mpps, r.ours.gbps);
+    if (r.nodes) std::printf("  nodes %llu\n", static_cast<unsigned long long>(*r.nodes));
+    if (r.bytes_per) std::printf("  %.1f bytes per binding\n", *r.bytes_per);
     if (r.ref_name)
       std::printf("  reference %s: %.1f cycles/pkt, %.3f Mpps, %.3f Gbit/s; ratio %.3f\n",
                   r.ref_name->c_str(), r.ref.cycles_per_packet, r.ref.mpps, r.ref.gbps, ratio);

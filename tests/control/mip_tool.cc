@@ -16,6 +16,11 @@
  *     tnc=before|after|sub:N raw=TYPE:HEX (repeatable, in order) auth=0|1
  *     Extensions go in the order nai, utrq, utrp, rev, raw..., tnc=before,
  *     the MN-HA auth, tnc=after.
+ *   mip_tool ha SPI KEYHEX ROLE  <- "REQHEX src=A sport=N internal=0|1 now=UNIXSECONDS"
+ *     -> zero or more "log LINE", then "reply HEX" | "drop REASON"
+ *     A home agent at 10.1.0.1 (max lifetime 1800, keepalive 110) serving
+ *     the mobile node 10.1.0.5 / mn5@example.org with SPI/KEY. ROLE: xha,
+ *     xha-internal-drop, or iha:PREFIX[,PREFIX...] (trusted subnets).
  */
 #include <cstdio>
 #include <iostream>
@@ -23,8 +28,10 @@
 #include <string>
 #include <vector>
 
+#include "ha/home_agent.h"
 #include "mip/auth.h"
 #include "mip/msg.h"
+#include "mip/replay.h"
 
 using namespace mipvpn;
 
@@ -196,11 +203,72 @@ std::string build_one(const std::string& line, MipHmacMd5& h, const MipSa& sa) {
   return to_hex(b.msg());
 }
 
+int ha_cmd(const MipSa& sa, const std::string& role) {
+  HaConfig cfg;
+  cfg.addresses = {Ipv4Addr(10, 1, 0, 1)};
+  cfg.max_lifetime = 1800;
+  cfg.keepalive_s = 110;
+  if (role == "xha-internal-drop") {
+    cfg.drop_from_internal = true;
+  } else if (role.rfind("iha:", 0) == 0) {
+    cfg.role = HaRole::kIha;
+    std::istringstream in(role.substr(4));
+    std::string p;
+    while (std::getline(in, p, ',')) {
+      const auto pr = Ipv4Prefix::parse(p);
+      if (!pr) {
+        std::cerr << "bad prefix " << p << '\n';
+        return 2;
+      }
+      cfg.trusted.push_back(*pr);
+    }
+  } else if (role != "xha") {
+    std::cerr << "bad role " << role << '\n';
+    return 2;
+  }
+  HomeAgent ha(cfg);
+  HaMobileNode mn;
+  mn.home = Ipv4Addr(10, 1, 0, 5);
+  mn.nai = "mn5@example.org";
+  mn.sa = sa;
+  if (ha.add_mobile_node(mn) != MipError::kOk) {
+    std::cerr << "bad SA\n";
+    return 2;
+  }
+  ha.set_log_sink([](std::string_view l) { std::cout << "log " << l << '\n'; });
+  std::string line;
+  std::vector<std::byte> m, out(2048);
+  while (std::getline(std::cin, line)) {
+    std::istringstream in(line);
+    std::string hexs, tok;
+    in >> hexs;
+    RequestMeta meta;
+    meta.dst = cfg.addresses[0];
+    while (in >> tok) {
+      const auto eq = tok.find('=');
+      const std::string k = tok.substr(0, eq), v = eq == std::string::npos ? "" : tok.substr(eq + 1);
+      if (k == "src") meta.src = addr(v);
+      else if (k == "sport") meta.src_port = static_cast<uint16_t>(std::stoul(v));
+      else if (k == "internal") meta.internal_iface = v == "1";
+      else if (k == "now") meta.now_ntp = mip_ntp_from_unix(std::stoull(v));
+    }
+    if (!from_hex(hexs, &m)) {
+      std::cout << "drop bad_hex\n";
+      continue;
+    }
+    const HaVerdict vd = ha.process_request(m, meta, out);
+    if (vd.reply) std::cout << "reply " << to_hex(cbytes(out).first(vd.len)) << '\n';
+    else std::cout << "drop " << to_string(vd.drop) << '\n';
+    std::cout.flush();
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::cerr << "usage: mip_tool parse|build SPI KEYHEX\n";
+  if (argc != 4 && !(argc == 5 && std::string(argv[1]) == "ha")) {
+    std::cerr << "usage: mip_tool parse|build SPI KEYHEX | mip_tool ha SPI KEYHEX ROLE\n";
     return 2;
   }
   MipSa sa;
@@ -216,6 +284,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string cmd = argv[1];
+  if (cmd == "ha") return ha_cmd(sa, argv[4]);
   if (cmd == "parse") return parse_cmd(h, sa);
   if (cmd == "build") {
     std::string line;
