@@ -25,6 +25,7 @@ namespace mipvpn {
 inline constexpr uint32_t kAesRoundKeysLen = 16 * 15;  /* AES-256 schedule, fits 128 */
 inline constexpr uint32_t kEspMaxIcv = 16;
 inline constexpr uint32_t kOuterTmplLen = 28;          /* IPv4 + UDP */
+inline constexpr uint32_t kHdrTmplLen = 48;            /* outer + ESP header, zero-filled */
 
 /* Expanded keys, computed once in EspSa::create, never per packet. */
 struct alignas(64) EspKeys {
@@ -62,7 +63,13 @@ struct alignas(64) EspSaHot {
   IMB_CIPHER_MODE imb_cipher = IMB_CIPHER_NULL;
   IMB_HASH_ALG imb_hash = IMB_AUTH_NULL;
   IMB_KEY_SIZE_BYTES imb_key_len = IMB_KEY_128_BYTES;
-  uint8_t outer_tmpl[kOuterTmplLen] = {};  /* IPv4 [+ UDP], variable fields 0 */
+  uint16_t max_plen = 0;    /* outbound: largest encrypted part, 65535 - hdr_len - icv_len */
+  uint8_t tmpl_off2 = 0;    /* outbound: outer_len - 8, see hdr_tmpl */
+  /* Outbound: outer IPv4 [+ UDP] + SPI + zero sequence number, variable
+   * fields 0, zero-filled to the end. Copied per packet as 16-byte blocks
+   * at 0, at tmpl_off2 and (UDP) at 16: together they cover outer + 8
+   * bytes and never pass hdr_len (28 at least, 36 with UDP). */
+  alignas(16) uint8_t hdr_tmpl[kHdrTmplLen] = {};
   const EspKeys* keys = nullptr;
   EspSaStats* stats = nullptr;
   ReplayWindow* replay = nullptr;           /* inbound */
