@@ -15,9 +15,7 @@
 #include <atomic>
 #include <cstring>
 
-#if defined(__AES__)
 #include <immintrin.h>
-#endif
 
 #include "codec/esp.h"
 #include "codec/ipv4.h"
@@ -28,7 +26,8 @@ namespace mipvpn {
 
 namespace {
 
-/* Why a packet outb_ok refused was refused (cold: only for the refused). */
+/* Why outb_frame refused a packet, or kNone for one it takes (cold: for
+ * the refused, and for packets past the sequence number space). */
 [[gnu::cold, gnu::noinline]] EspDrop outb_why(const EspSaHot& h, const PktView* p) noexcept {
   if (p->data_len < kIpv4HdrLen) return EspDrop::kNotIpv4;
   const std::byte* d = p->data();
@@ -38,90 +37,108 @@ namespace {
     return EspDrop::kNotIpv4;
   const uint32_t plen = tl + esp_pad_len(tl, h.align) + kEspTrailerLen;
   if (plen > h.max_plen) return EspDrop::kTooBig;
-  return EspDrop::kNoRoom;
+  if (p->data_off < h.hdr_len || p->buf_len - p->data_off < plen + h.icv_len)
+    return EspDrop::kNoRoom;
+  return EspDrop::kNone;
 }
 
-/* An inner packet we can carry: IPv4, sane IHL and total length, and
- * room around it for the headers and the trailer. *inner_len gets the
- * IPv4 total length (bytes past it, e.g. Ethernet padding, are dropped).
- * One branch for the usual case; outb_why tells the reason otherwise. */
-inline bool outb_ok(const EspSaHot& h, const PktView* p, uint32_t* inner_len) noexcept {
-  const uint32_t dl = p->data_len;
-  if (dl < kIpv4HdrLen) [[unlikely]] {
-    *inner_len = 0;
-    return false;
+/* What the framing reads of the SA, copied into locals once per burst
+ * (stores into packet bytes may alias the SA, so reading it through the
+ * reference would reload it after each). */
+struct OutbCtx {
+  uint32_t aadd, amask;     /* encrypted length = (inner + aadd) & amask: + padding + trailer */
+  uint32_t hdr_len, icv_len, max_plen, outer_len, off2, outer_sum;
+  uint64_t w0;              /* the template's first 8 bytes */
+  bool natt;
+  __m128i t0, t1, t2;       /* the template at 0, at off2, at 16 */
+  explicit OutbCtx(const EspSaHot& h) noexcept
+      : aadd(kEspTrailerLen + h.align - 1u), amask(~(h.align - 1u)), hdr_len(h.hdr_len),
+        icv_len(h.icv_len), max_plen(h.max_plen), outer_len(h.outer_len), off2(h.tmpl_off2),
+        outer_sum(h.outer_sum), w0(0), natt(h.natt) {
+    std::memcpy(&w0, h.hdr_tmpl, 8);
+    t0 = _mm_load_si128(reinterpret_cast<const __m128i*>(h.hdr_tmpl));
+    t1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(h.hdr_tmpl + off2));
+    t2 = _mm_load_si128(reinterpret_cast<const __m128i*>(h.hdr_tmpl + 16));
   }
-  uint32_t w0;
-  std::memcpy(&w0, p->data(), 4);
-  const uint32_t vihl = w0 & 0xff;
-  const uint32_t tl = __builtin_bswap16(static_cast<uint16_t>(w0 >> 16));
-  const uint32_t ihl4 = (vihl & 15) * 4;
-  const uint32_t a = h.align;
-  const uint32_t plen = (tl + kEspTrailerLen + a - 1) & ~(a - 1);  /* + padding */
-  const uint32_t off = p->data_off;
-  const bool ok = ((vihl & 0xf0) == 0x40) & (ihl4 >= kIpv4HdrLen) & (tl >= ihl4) & (tl <= dl) &
-                  (plen <= h.max_plen) & (off >= h.hdr_len) &
-                  (p->buf_len - off >= plen + h.icv_len);
-  *inner_len = tl;
-  return ok;
-}
+};
+
+inline uint32_t bswap16(uint32_t v) noexcept { return __builtin_bswap16(static_cast<uint16_t>(v)); }
 
 /*
- * Build everything but the IV and the ICV around the inner packet of
- * inner_len bytes, for sequence number s; moves the data window to the
- * outer header. Returns the ESP header. RFC 4301 5.1.2.1: the outer
- * header's DSCP and ECN are copied from the inner one (the whole TOS
- * byte), DF too; ID from the SA's sequence counter (unique per SA for
- * 2^16 packets, which is all RFC 6864 asks of atomic datagrams).
+ * An inner packet we can carry: IPv4, sane IHL and total length, and room
+ * around it for the headers and the trailer; judged with one branch
+ * (outb_why tells the reason of a refusal). Then everything that does not
+ * depend on the sequence number: the trailer, the outer header but for
+ * its ID and checksum, the ESP header but for the sequence number; the
+ * data window moves to the outer header. Returns the ESP header, or
+ * nullptr for a refused packet. *inner_len gets the IPv4 total length
+ * (bytes past it, e.g. Ethernet padding, are dropped), *plen_out the
+ * encrypted part's length and *csum_out the outer header's partial
+ * checksum without the ID (outb_seq finishes both). RFC 4301 5.1.2.1: the
+ * outer header's DSCP and ECN are copied from the inner one (the whole
+ * TOS byte), DF too.
  */
-inline std::byte* outb_frame(const EspSaHot& h, PktView* p, uint32_t inner_len, uint64_t s,
-                             uint32_t* plen_out) noexcept {
-  std::byte* inner = p->data();
-  const uint32_t a = h.align;
-  const uint32_t plen = (inner_len + kEspTrailerLen + a - 1) & ~(a - 1);
-  const uint32_t pad = plen - inner_len - kEspTrailerLen;  /* < 16 */
-  const uint32_t hdr_len = h.hdr_len;
-  const uint32_t total = hdr_len + plen + h.icv_len;
+inline std::byte* outb_frame(const OutbCtx& c, PktView* p, uint32_t* inner_len, uint32_t* plen_out,
+                             uint32_t* csum_out) noexcept {
+  const uint32_t dl = p->data_len;
+  const uint32_t off = p->data_off;
+  if (dl < kIpv4HdrLen) [[unlikely]] return nullptr;
+  std::byte* inner = p->buf + off;
+  uint64_t iw;
+  std::memcpy(&iw, inner, 8);
+  const uint32_t vihl = static_cast<uint32_t>(iw) & 0xff;
+  const uint32_t tl = bswap16(static_cast<uint32_t>(iw >> 16));
+  const uint32_t plen = (tl + c.aadd) & c.amask;
+  const bool ok = (vihl - 0x45u < 11u) /* version 4, IHL >= 5 */ & (tl >= (vihl & 15) * 4) &
+                  (tl <= dl) & (plen <= c.max_plen) & (off >= c.hdr_len) &
+                  (p->buf_len - off >= plen + c.icv_len);
+  if (!ok) [[unlikely]] return nullptr;
+
+  const uint32_t pad = plen - tl - kEspTrailerLen;  /* < 16 */
+  const uint32_t total = c.hdr_len + plen + c.icv_len;
 
   /* RFC 4303 2.4-2.6: Padding 1, 2, 3, ..., Pad Length, Next Header 4.
    * The pattern goes out in 8-byte stores (the bytes past the trailer
-   * land where the ICV goes, which outb_ok made room for: pad + 2 + ICV
+   * land where the ICV goes, which the check made room for: pad + 2 + ICV
    * >= 14 and, when the second store is needed, pad >= 7), then the two
    * trailer bytes over it. */
-  std::byte* t = inner + inner_len;
+  std::byte* t = inner + tl;
   std::memcpy(t, kEspDefaultPad.data(), 8);
   if (pad > 6) std::memcpy(t + 8, kEspDefaultPad.data() + 8, 8);
   const uint16_t trailer = static_cast<uint16_t>(pad | (kEspNextIpv4 << 8));
   std::memcpy(t + pad, &trailer, 2);
 
   /* Outer header: the template, then its first 8 bytes (version/IHL,
-   * TOS, total length, ID, flags) in one store, then the checksum. */
-  uint64_t iw;
-  std::memcpy(&iw, inner, 8);
-  const uint32_t tos = static_cast<uint32_t>(iw >> 8) & 0xff;
-  const uint32_t df = static_cast<uint32_t>(iw >> 48) & 0x40;  /* DF bit of the flags byte */
-  const uint32_t id = static_cast<uint16_t>(s);
-  std::byte* o = inner - hdr_len;
-  std::memcpy(o, h.hdr_tmpl, 16);
-  std::memcpy(o + h.tmpl_off2, h.hdr_tmpl + h.tmpl_off2, 16);
-  const uint64_t w = uint64_t{h.hdr_tmpl[0]} | (uint64_t{tos} << 8) |
-                     (uint64_t{__builtin_bswap16(static_cast<uint16_t>(total))} << 16) |
-                     (uint64_t{__builtin_bswap16(static_cast<uint16_t>(id))} << 32) |
-                     (uint64_t{df} << 48);
+   * TOS, total length, ID 0, flags) in one store. */
+  const uint64_t tos = iw & 0xff00;
+  const uint64_t df = iw & (uint64_t{0x40} << 48);  /* DF bit of the flags byte */
+  std::byte* o = inner - c.hdr_len;
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(o), c.t0);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(o + c.off2), c.t1);
+  const uint64_t w = c.w0 | tos | (uint64_t{bswap16(total)} << 16) | df;
   std::memcpy(o, &w, 8);
-  store_be16(o + 10, csum_fold(h.outer_sum + tos + total + id + (df << 8)));
-  if (h.natt) {
-    std::memcpy(o + 16, h.hdr_tmpl + 16, 16);
+  if (c.natt) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o + 16), c.t2);
     store_be16(o + kIpv4HdrLen + 4, static_cast<uint16_t>(total - kIpv4HdrLen));
   }
-
-  std::byte* e = o + h.outer_len;  /* SPI from the template */
-  store_be32(e + 4, static_cast<uint32_t>(s));  /* RFC 4303 2.2: low 32 bits only */
-
-  p->data_off -= hdr_len;
+  p->data_off = off - c.hdr_len;
   p->data_len = total;
+  *inner_len = tl;
   *plen_out = plen;
-  return e;
+  *csum_out = c.outer_sum + static_cast<uint32_t>(tos >> 8) + total + static_cast<uint32_t>(df >> 48 << 8);
+  return o + c.outer_len;  /* SPI from the template */
+}
+
+/* The sequence number's part: the outer ID (from the SA's counter: unique
+ * per SA for 2^16 packets, which is all RFC 6864 asks of atomic
+ * datagrams), the outer checksum, the ESP sequence number (RFC 4303 2.2:
+ * the low 32 bits only). */
+inline void outb_seq(uint32_t outer_len, std::byte* e, uint32_t csum, uint64_t s) noexcept {
+  std::byte* o = e - outer_len;
+  const uint32_t id = static_cast<uint16_t>(s);
+  store_be16(o + 4, static_cast<uint16_t>(id));
+  store_be16(o + 10, csum_fold(csum + id));
+  store_be32(e + 4, static_cast<uint32_t>(s));
 }
 
 #if defined(__AES__)
@@ -226,49 +243,77 @@ uint16_t outb_burst(EspEngine& eng, EspSa& sa, PktView** pkts, uint16_t n) noexc
   EspScratch& sc = eng.scratch();
   IMB_MGR* mgr = eng.mgr();
 
-  /* (1) checks */
+  /*
+   * (1) checks, and the framing that does not depend on the sequence
+   * number. Without ESN the counter must not cycle past 2^32 - 1 (RFC
+   * 4303 3.3.3): the counter's present value bounds how many of the good
+   * packets can have a number (it only grows), and those past the bound
+   * are refused unframed. (With ESN the 64-bit space does not run out
+   * in practice.)
+   */
+  const uint64_t hint = h.seq.load(std::memory_order_relaxed);
+  const uint32_t room = h.esn ? kMaxBurst
+                              : static_cast<uint32_t>(std::min<uint64_t>(
+                                    kMaxBurst, hint > 0xffffffffull ? 0 : 0x100000000ull - hint));
+  const OutbCtx c(h);
   uint16_t m = 0;
   bool any_bad = false;
   uint64_t bytes = 0;
   for (uint16_t i = 0; i < n; ++i) {
+    PktView* p = pkts[i];
+    if (m >= room) [[unlikely]] {
+      if (outb_why(h, p) == EspDrop::kNone) {  /* a good packet without a number */
+        sc.bad[i] = true;
+        sc.drop[i] = static_cast<uint16_t>(EspDrop::kSeqOverflow);
+        sc.len[i] = 0;
+        any_bad = true;
+        sc.idx[m++] = i;
+        continue;
+      }
+    }
     uint32_t len;
-    const bool ok = outb_ok(h, pkts[i], &len);
-    sc.len[i] = len;
-    sc.bad[i] = !ok;
-    if (ok) {
+    std::byte* e = outb_frame(c, p, &len, &sc.plen[m], &sc.csum[m]);
+    if (e) [[likely]] {
+      sc.len[i] = len;
+      sc.bad[i] = false;
+      sc.esp[m] = e;
       sc.idx[m++] = i;
       bytes += len;
     } else {
-      sc.drop[i] = static_cast<uint16_t>(outb_why(h, pkts[i]));
+      sc.len[i] = 0;
+      sc.bad[i] = true;
+      sc.drop[i] = static_cast<uint16_t>(outb_why(h, p));
       any_bad = true;
     }
   }
 
-  /* (2) RFC 4303 3.3.3: one atomic add reserves the burst's numbers. */
+  /* (2) RFC 4303 3.3.3: one atomic add reserves the numbers of the good
+   * packets (those refused for overflow included, as they always were). */
   const uint64_t s0 = m ? h.seq.fetch_add(m, std::memory_order_relaxed) : 0;
-  /* Without ESN the counter must not cycle past 2^32 - 1 (3.3.3); with
-   * ESN the 64-bit space does not run out in practice. */
-  uint16_t m_ok = m;
-  if (!h.esn && m && s0 + m - 1 > 0xffffffffull) [[unlikely]] {
-    m_ok = s0 > 0xffffffffull ? 0 : static_cast<uint16_t>(0x100000000ull - s0);
-    for (uint16_t j = m_ok; j < m; ++j) {
+  uint16_t m_ok = std::min<uint16_t>(m, static_cast<uint16_t>(room));
+  if (!h.esn && m_ok && s0 + m_ok - 1 > 0xffffffffull) [[unlikely]] {
+    /* Other lcores took numbers since the hint: fewer fit. These packets
+     * were framed; refused all the same. */
+    const uint16_t fit = s0 > 0xffffffffull ? 0 : static_cast<uint16_t>(0x100000000ull - s0);
+    for (uint16_t j = fit; j < m_ok; ++j) {
       const uint16_t i = sc.idx[j];
       sc.bad[i] = true;
       sc.drop[i] = static_cast<uint16_t>(EspDrop::kSeqOverflow);
+      bytes -= sc.len[i];
     }
     any_bad = true;
+    m_ok = fit;
   }
 
-  /* (3)+(4) */
+  /* (3) the sequence number's fields, and (4) crypto */
   bool crypto_bad = false;
   if (h.cipher == EspCipher::kAesGcm) {
     const aes_gcm_enc_dec_t enc = h.key_len == 16 ? mgr->gcm128_enc : mgr->gcm256_enc;
     for (uint16_t j = 0; j < m_ok; ++j) {
-      const uint16_t i = sc.idx[j];
       const uint64_t s = s0 + j;
-      uint32_t plen;
-      std::byte* e = outb_frame(h, pkts[i], sc.len[i], s, &plen);
-      outb_gcm(enc, h, e, plen, s);
+      std::byte* e = sc.esp[j];
+      outb_seq(c.outer_len, e, sc.csum[j], s);
+      outb_gcm(enc, h, e, sc.plen[j], s);
     }
   } else {
     const uint32_t iv_len = h.iv_len;
@@ -303,10 +348,10 @@ uint16_t outb_burst(EspEngine& eng, EspSa& sa, PktView** pkts, uint16_t n) noexc
       }
       for (uint32_t q = 0; q < got; ++q) {
         const uint16_t j = static_cast<uint16_t>(j0 + q);
-        const uint16_t i = sc.idx[j];
         const uint64_t s = s0 + j;
-        uint32_t plen;
-        std::byte* eb = outb_frame(h, pkts[i], sc.len[i], s, &plen);
+        std::byte* eb = sc.esp[j];
+        const uint32_t plen = sc.plen[j];
+        outb_seq(c.outer_len, eb, sc.csum[j], s);
         uint8_t* e = reinterpret_cast<uint8_t*>(eb);
         uint8_t* icv = e + kEspHdrLen + iv_len + plen;
         if (iv_len) {
@@ -340,7 +385,7 @@ uint16_t outb_burst(EspEngine& eng, EspSa& sa, PktView** pkts, uint16_t n) noexc
         job->auth_tag_output_len_in_bytes = icv_len;
         job->u.HMAC._hashed_auth_key_xor_ipad = k->ipad;
         job->u.HMAC._hashed_auth_key_xor_opad = k->opad;
-        job->user_data = reinterpret_cast<void*>(uintptr_t{i});
+        job->user_data = reinterpret_cast<void*>(uintptr_t{sc.idx[j]});
       }
       uint32_t left = got;
       uint32_t done = IMB_SUBMIT_BURST_NOCHECK(mgr, got, jobs);

@@ -99,6 +99,7 @@ struct alignas(64) EspScratch {
   std::byte* esp[kMaxBurst];     /* start of the ESP header */
   uint32_t len[kMaxBurst];       /* by packet: inner length (out), ciphertext (in) */
   uint32_t plen[kMaxBurst];      /* by slot: encrypted payload length */
+  uint32_t csum[kMaxBurst];      /* outbound, by slot: outer checksum partial sum without the ID */
   uint16_t idx[kMaxBurst];       /* packets still in play, in order */
   uint16_t drop[kMaxBurst];
   bool bad[kMaxBurst];
