@@ -12,6 +12,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <immintrin.h>
+
 #include "codec/esp.h"
 #include "codec/ipv4.h"
 #include "codec/udp.h"
@@ -21,18 +23,19 @@ namespace mipvpn {
 
 namespace {
 
-/* What the burst loop reads of the SA, in registers for the burst. */
+/* What the burst loop reads of the SA besides its format, in locals for
+ * the burst. */
+template <class F>
 struct InbCtx {
-  const EspSaHot& h;
   ReplayWindow& rw;
-  uint32_t iv_len, icv_len, align, fixed;  /* fixed: ESP header + IV + ICV */
+  static constexpr uint32_t iv_len = F::kIv, icv_len = F::kIcv, align = F::kAlign;
+  static constexpr uint32_t fixed = kEspHdrLen + F::kIv + F::kIcv;  /* ESP header + IV + ICV */
   uint32_t spi_be;
   uint16_t natt_sport, natt_dport;
   bool esn;
   explicit InbCtx(const EspSaHot& hh) noexcept
-      : h(hh), rw(*hh.replay), iv_len(hh.iv_len), icv_len(hh.icv_len), align(hh.align),
-        fixed(kEspHdrLen + hh.iv_len + hh.icv_len), spi_be(0), natt_sport(hh.natt_sport),
-        natt_dport(hh.natt_dport), esn(hh.esn) {
+      : rw(*hh.replay), spi_be(0), natt_sport(hh.natt_sport), natt_dport(hh.natt_dport),
+        esn(hh.esn) {
     std::memcpy(&spi_be, &hh.spi_be, 4);
   }
 };
@@ -46,31 +49,35 @@ struct InbCtx {
  * refusal is kBadOuter, so the usual 20-byte header is judged with one
  * branch.
  */
-inline bool inb_outer(const InbCtx& c, const PktView* p, std::byte** esp, uint32_t* esp_len) noexcept {
+template <class C>
+inline bool inb_outer(const C& c, const PktView* p, std::byte** esp, uint32_t* esp_len) noexcept {
   const uint32_t len = p->data_len;
   std::byte* d = p->data();
   if (len < kIpv4HdrLen) [[unlikely]] return false;
-  uint32_t w[5];
-  std::memcpy(w, d, sizeof w);
-  const uint32_t vihl = w[0] & 0xff;
-  const uint32_t hl = (vihl & 15) * 4;
-  const uint32_t tl = __builtin_bswap16(static_cast<uint16_t>(w[0] >> 16));
-  /* bytes 6-7: MF and the fragment offset must be 0 */
-  const bool ok = ((vihl >> 4) == 4) & (hl >= kIpv4HdrLen) & (hl <= tl) & (tl <= len) &
-                  ((w[1] & 0xff3f0000u) == 0);
-  if (!ok) [[unlikely]] return false;
-  if (hl == kIpv4HdrLen) [[likely]] {
-    uint64_t sum = uint64_t{w[0]} + w[1] + w[2] + w[3] + w[4];
-    sum = (sum & 0xffffffffu) + (sum >> 32);
-    sum = (sum & 0xffffffffu) + (sum >> 32);
-    uint32_t r = static_cast<uint32_t>(sum);
-    r = (r & 0xffff) + (r >> 16);
-    r = (r & 0xffff) + (r >> 16);
-    if (r != 0xffff) return false;
-  } else if (csum_fold(csum_partial(cbytes(d, hl))) != 0) {
-    return false;
+  uint64_t q0, q1;
+  uint32_t w4;
+  std::memcpy(&q0, d, 8);
+  std::memcpy(&q1, d + 8, 8);
+  std::memcpy(&w4, d + 16, 4);
+  const uint32_t vihl = static_cast<uint32_t>(q0) & 0xff;
+  const uint32_t tl = __builtin_bswap16(static_cast<uint16_t>(q0 >> 16));
+  uint32_t hl = kIpv4HdrLen;
+  /* The usual header: version 4, IHL 5, not a fragment (bytes 6-7: MF
+   * and the offset 0), and its checksum. The one's complement sum of a
+   * correct header is all ones, i.e. the plain sum of its 16-bit words
+   * is a non-zero multiple of 65535; as 2^16 = 1 mod 65535 the sum of
+   * its 32-bit words is too (and is non-zero: version 4). */
+  const uint64_t sum = (q0 & 0xffffffffu) + (q0 >> 32) + (q1 & 0xffffffffu) + (q1 >> 32) + w4;
+  const bool ok = (vihl == 0x45) & (tl <= len) & (tl >= kIpv4HdrLen) &
+                  ((q0 & 0xff3f000000000000ull) == 0) & (sum % 65535 == 0);
+  if (!ok) [[unlikely]] {
+    /* with options, or refused */
+    hl = (vihl & 15) * 4;
+    if ((vihl >> 4) != 4 || hl < kIpv4HdrLen || hl > tl || tl > len || (q0 & 0xff3f000000000000ull))
+      return false;
+    if (csum_fold(csum_partial(cbytes(d, hl))) != 0) return false;
   }
-  const uint32_t proto = (w[2] >> 8) & 0xff;
+  const uint32_t proto = static_cast<uint32_t>(q1 >> 8) & 0xff;
   std::byte* e = d + hl;
   uint32_t el = tl - hl;
   if (proto != kIpProtoEsp) {
@@ -89,7 +96,8 @@ inline bool inb_outer(const InbCtx& c, const PktView* p, std::byte** esp, uint32
 }
 
 /* Sizes, SPI, anti-replay check. *ct_len: the encrypted part's length. */
-inline EspDrop inb_esp(const InbCtx& c, const std::byte* e, uint32_t el, uint32_t* ct_len,
+template <class C>
+inline EspDrop inb_esp(const C& c, const std::byte* e, uint32_t el, uint32_t* ct_len,
                        uint64_t* seq) noexcept {
   if (el < c.fixed + c.align) [[unlikely]] return EspDrop::kTruncated;
   const uint32_t ct = el - c.fixed;
@@ -107,7 +115,8 @@ inline EspDrop inb_esp(const InbCtx& c, const std::byte* e, uint32_t el, uint32_
 }
 
 /* After the ICV verified: window update, trailer, inner header. */
-inline EspDrop inb_finish(const InbCtx& c, PktView* p, std::byte* e, uint32_t ct,
+template <class C>
+inline EspDrop inb_finish(const C& c, PktView* p, std::byte* e, uint32_t ct,
                           uint64_t seq) noexcept {
   /* RFC 4303 3.4.3: the window moves only for authentic packets; the
    * update re-checks, so a duplicate later in the same burst is caught. */
@@ -117,23 +126,39 @@ inline EspDrop inb_finish(const InbCtx& c, PktView* p, std::byte* e, uint32_t ct
     case ReplayVerdict::kTooOld: return EspDrop::kTooOld;
   }
   std::byte* plain = e + kEspHdrLen + c.iv_len;
-  const auto t = esp_trailer_parse(cbytes(plain, ct));
-  if (!t) [[unlikely]]
-    return t.error() == CodecError::kBadPadding ? EspDrop::kBadPadding : EspDrop::kBadPadLength;
-  if (t->next_header != kEspNextIpv4) [[unlikely]]
-    return t->next_header == kEspNextNone ? EspDrop::kDummy : EspDrop::kBadNextHeader;
+  /* RFC 4303 2.4-2.6: Padding 1, 2, ..., Pad Length, Next Header. Pads of
+   * up to 16 bytes behind at least 16 bytes (all that CBC and GCM senders
+   * produce): one 16-byte compare against the expected tail, masked. */
+  uint16_t tr;
+  std::memcpy(&tr, plain + ct - 2, 2);
+  uint32_t pad_len = tr & 0xff;
+  const uint32_t next = tr >> 8;
+  uint32_t avail;
+  if (ct >= 16 + kEspTrailerLen && pad_len <= 16) [[likely]] {
+    const __m128i w = _mm_loadu_si128(reinterpret_cast<const __m128i*>(plain + ct - 18));
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(detail::kEspPadTail.data() + pad_len));
+    const __m128i m = _mm_loadu_si128(reinterpret_cast<const __m128i*>(detail::kEspPadMask.data() + pad_len));
+    if (!_mm_testz_si128(_mm_xor_si128(w, x), m)) [[unlikely]] return EspDrop::kBadPadding;
+    avail = ct - kEspTrailerLen - pad_len;
+  } else {
+    const auto t = esp_trailer_parse(cbytes(plain, ct));
+    if (!t) [[unlikely]]
+      return t.error() == CodecError::kBadPadding ? EspDrop::kBadPadding : EspDrop::kBadPadLength;
+    avail = t->payload_len;
+  }
+  if (next != kEspNextIpv4) [[unlikely]]
+    return next == kEspNextNone ? EspDrop::kDummy : EspDrop::kBadNextHeader;
   /* The inner IPv4 header (RFC 4301 5.1.2: tunnel mode carries a whole
    * datagram). Bytes between its total length and the padding are TFC
    * padding (RFC 4303 2.7) and are dropped with the trailer. Its checksum
-   * is covered by the ICV; the forwarding stage checks it as a router. */
-  const uint32_t avail = t->payload_len;
-  if (avail < kIpv4HdrLen) [[unlikely]] return EspDrop::kBadInner;
+   * is covered by the ICV; the forwarding stage checks it as a router.
+   * (Its first 4 bytes are there to read: ct >= 4. Fewer than 20 bytes
+   * of payload fail tl >= IHL * 4 >= 20 and tl <= avail.) */
   uint32_t w0;
   std::memcpy(&w0, plain, 4);
   const uint32_t vihl = w0 & 0xff;
-  const uint32_t ihl4 = (vihl & 15) * 4;
   const uint32_t tl = __builtin_bswap16(static_cast<uint16_t>(w0 >> 16));
-  const bool ok = ((vihl >> 4) == 4) & (ihl4 >= kIpv4HdrLen) & (tl >= ihl4) & (tl <= avail);
+  const bool ok = (vihl - 0x45u < 11u) & (tl >= (vihl & 15) * 4) & (tl <= avail);
   if (!ok) [[unlikely]] return EspDrop::kBadInner;
   p->data_off = static_cast<uint32_t>(plain - p->buf);
   p->data_len = tl;
@@ -168,10 +193,11 @@ uint16_t inb_done(EspSaStats& st, EspScratch& sc, PktView** pkts, uint16_t n, bo
   return move_bad_to_tail(pkts, n, sc.bad);
 }
 
+template <class F>
 uint16_t inb_gcm(EspEngine& eng, const EspSaHot& h, PktView** pkts, uint16_t n) noexcept {
   EspScratch& sc = eng.scratch();
   IMB_MGR* mgr = eng.mgr();
-  const InbCtx c(h);
+  const InbCtx<F> c(h);
   const aes_gcm_enc_dec_t dec = h.key_len == 16 ? mgr->gcm128_dec : mgr->gcm256_dec;
   const gcm_key_data* key = &h.keys->gcm;
   bool any_bad = false;
@@ -220,10 +246,11 @@ uint16_t inb_gcm(EspEngine& eng, const EspSaHot& h, PktView** pkts, uint16_t n) 
   return inb_done(*h.stats, sc, pkts, n, any_bad, bytes);
 }
 
+template <class F>
 uint16_t inb_hmac(EspEngine& eng, const EspSaHot& h, PktView** pkts, uint16_t n) noexcept {
   EspScratch& sc = eng.scratch();
   IMB_MGR* mgr = eng.mgr();
-  const InbCtx c(h);
+  const InbCtx<F> c(h);
   const EspKeys* k = h.keys;
   const bool esn = c.esn;
   const uint32_t iv_len = c.iv_len;
@@ -366,12 +393,21 @@ uint16_t esp_inb_process(EspEngine& eng, EspSa& sa, PktView** pkts, uint16_t n) 
     return 0;
   }
   const EspSaHot& h = sa.impl()->hot;
-  if (h.cipher == EspCipher::kAesGcm) {
-    if (n <= kMaxBurst) return inb_gcm(eng, h, pkts, n);
-    return esp_in_chunks(pkts, n, [&](PktView** p, uint16_t c) { return inb_gcm(eng, h, p, c); });
+  uint16_t good = 0;
+  const bool known = esp_with_fmt<false>(h, [&]<class F>(F) {
+    auto burst = [&](PktView** p, uint16_t c) {
+      if constexpr (F::kGcm)
+        return inb_gcm<F>(eng, h, p, c);
+      else
+        return inb_hmac<F>(eng, h, p, c);
+    };
+    good = n <= kMaxBurst ? burst(pkts, n) : esp_in_chunks(pkts, n, burst);
+  });
+  if (!known) [[unlikely]] {  /* not one of the suites' formats: cannot happen */
+    for (uint16_t i = 0; i < n; ++i) pkts[i]->drop = static_cast<uint16_t>(EspDrop::kCryptoError);
+    sa.impl()->stats.drops[static_cast<size_t>(EspDrop::kCryptoError)] += n;
   }
-  if (n <= kMaxBurst) return inb_hmac(eng, h, pkts, n);
-  return esp_in_chunks(pkts, n, [&](PktView** p, uint16_t c) { return inb_hmac(eng, h, p, c); });
+  return good;
 }
 
 }  // namespace mipvpn

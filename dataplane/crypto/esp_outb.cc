@@ -42,22 +42,16 @@ namespace {
   return EspDrop::kNone;
 }
 
-/* What the framing reads of the SA, copied into locals once per burst
- * (stores into packet bytes may alias the SA, so reading it through the
- * reference would reload it after each). */
+/* What the framing reads of the SA besides its format, copied into
+ * locals once per burst (stores into packet bytes may alias the SA, so
+ * reading it through the reference would reload it after each). */
+template <class F>
 struct OutbCtx {
-  uint32_t aadd, amask;     /* encrypted length = (inner + aadd) & amask: + padding + trailer */
-  uint32_t hdr_len, icv_len, max_plen, outer_len, off2, outer_sum;
-  uint64_t w0;              /* the template's first 8 bytes */
-  bool natt;
-  __m128i t0, t1, t2;       /* the template at 0, at off2, at 16 */
-  explicit OutbCtx(const EspSaHot& h) noexcept
-      : aadd(kEspTrailerLen + h.align - 1u), amask(~(h.align - 1u)), hdr_len(h.hdr_len),
-        icv_len(h.icv_len), max_plen(h.max_plen), outer_len(h.outer_len), off2(h.tmpl_off2),
-        outer_sum(h.outer_sum), w0(0), natt(h.natt) {
-    std::memcpy(&w0, h.hdr_tmpl, 8);
+  uint32_t outer_sum;
+  __m128i t0, t1, t2;       /* the template at 0, at kOuter - 8, at 16 */
+  explicit OutbCtx(const EspSaHot& h) noexcept : outer_sum(h.outer_sum) {
     t0 = _mm_load_si128(reinterpret_cast<const __m128i*>(h.hdr_tmpl));
-    t1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(h.hdr_tmpl + off2));
+    t1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(h.hdr_tmpl + F::kOuter - 8));
     t2 = _mm_load_si128(reinterpret_cast<const __m128i*>(h.hdr_tmpl + 16));
   }
 };
@@ -78,7 +72,8 @@ inline uint32_t bswap16(uint32_t v) noexcept { return __builtin_bswap16(static_c
  * outer header's DSCP and ECN are copied from the inner one (the whole
  * TOS byte), DF too.
  */
-inline std::byte* outb_frame(const OutbCtx& c, PktView* p, uint32_t* inner_len, uint32_t* plen_out,
+template <class F>
+inline std::byte* outb_frame(const OutbCtx<F>& c, PktView* p, uint32_t* inner_len, uint32_t* plen_out,
                              uint32_t* csum_out) noexcept {
   const uint32_t dl = p->data_len;
   const uint32_t off = p->data_off;
@@ -88,14 +83,14 @@ inline std::byte* outb_frame(const OutbCtx& c, PktView* p, uint32_t* inner_len, 
   std::memcpy(&iw, inner, 8);
   const uint32_t vihl = static_cast<uint32_t>(iw) & 0xff;
   const uint32_t tl = bswap16(static_cast<uint32_t>(iw >> 16));
-  const uint32_t plen = (tl + c.aadd) & c.amask;
+  const uint32_t plen = (tl + kEspTrailerLen + F::kAlign - 1) & ~(F::kAlign - 1);
   const bool ok = (vihl - 0x45u < 11u) /* version 4, IHL >= 5 */ & (tl >= (vihl & 15) * 4) &
-                  (tl <= dl) & (plen <= c.max_plen) & (off >= c.hdr_len) &
-                  (p->buf_len - off >= plen + c.icv_len);
+                  (tl <= dl) & (plen <= F::kMaxPlen) & (off >= F::kHdr) &
+                  (p->buf_len - off >= plen + F::kIcv);
   if (!ok) [[unlikely]] return nullptr;
 
   const uint32_t pad = plen - tl - kEspTrailerLen;  /* < 16 */
-  const uint32_t total = c.hdr_len + plen + c.icv_len;
+  const uint32_t total = F::kHdr + plen + F::kIcv;
 
   /* RFC 4303 2.4-2.6: Padding 1, 2, 3, ..., Pad Length, Next Header 4.
    * The pattern goes out in 8-byte stores (the bytes past the trailer
@@ -112,21 +107,21 @@ inline std::byte* outb_frame(const OutbCtx& c, PktView* p, uint32_t* inner_len, 
    * TOS, total length, ID 0, flags) in one store. */
   const uint64_t tos = iw & 0xff00;
   const uint64_t df = iw & (uint64_t{0x40} << 48);  /* DF bit of the flags byte */
-  std::byte* o = inner - c.hdr_len;
+  std::byte* o = inner - F::kHdr;
   _mm_storeu_si128(reinterpret_cast<__m128i*>(o), c.t0);
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(o + c.off2), c.t1);
-  const uint64_t w = c.w0 | tos | (uint64_t{bswap16(total)} << 16) | df;
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(o + F::kOuter - 8), c.t1);
+  const uint64_t w = 0x45 /* as in the template */ | tos | (uint64_t{bswap16(total)} << 16) | df;
   std::memcpy(o, &w, 8);
-  if (c.natt) {
+  if constexpr (F::kNatt) {
     _mm_storeu_si128(reinterpret_cast<__m128i*>(o + 16), c.t2);
     store_be16(o + kIpv4HdrLen + 4, static_cast<uint16_t>(total - kIpv4HdrLen));
   }
-  p->data_off = off - c.hdr_len;
+  p->data_off = off - F::kHdr;
   p->data_len = total;
   *inner_len = tl;
   *plen_out = plen;
   *csum_out = c.outer_sum + static_cast<uint32_t>(tos >> 8) + total + static_cast<uint32_t>(df >> 48 << 8);
-  return o + c.outer_len;  /* SPI from the template */
+  return o + F::kOuter;  /* SPI from the template */
 }
 
 /* The sequence number's part: the outer ID (from the SA's counter: unique
@@ -238,8 +233,8 @@ inline void stats_add(uint64_t& field, uint64_t v) noexcept {
   sc.drop[i] = static_cast<uint16_t>(EspDrop::kCryptoError);
 }
 
-uint16_t outb_burst(EspEngine& eng, EspSa& sa, PktView** pkts, uint16_t n) noexcept {
-  EspSaHot& h = sa.impl()->hot;
+template <class F>
+uint16_t outb_burst(EspEngine& eng, EspSaHot& h, PktView** pkts, uint16_t n) noexcept {
   EspScratch& sc = eng.scratch();
   IMB_MGR* mgr = eng.mgr();
 
@@ -255,7 +250,7 @@ uint16_t outb_burst(EspEngine& eng, EspSa& sa, PktView** pkts, uint16_t n) noexc
   const uint32_t room = h.esn ? kMaxBurst
                               : static_cast<uint32_t>(std::min<uint64_t>(
                                     kMaxBurst, hint > 0xffffffffull ? 0 : 0x100000000ull - hint));
-  const OutbCtx c(h);
+  const OutbCtx<F> c(h);
   uint16_t m = 0;
   bool any_bad = false;
   uint64_t bytes = 0;
@@ -307,16 +302,16 @@ uint16_t outb_burst(EspEngine& eng, EspSa& sa, PktView** pkts, uint16_t n) noexc
 
   /* (3) the sequence number's fields, and (4) crypto */
   bool crypto_bad = false;
-  if (h.cipher == EspCipher::kAesGcm) {
+  if constexpr (F::kGcm) {
     const aes_gcm_enc_dec_t enc = h.key_len == 16 ? mgr->gcm128_enc : mgr->gcm256_enc;
     for (uint16_t j = 0; j < m_ok; ++j) {
       const uint64_t s = s0 + j;
       std::byte* e = sc.esp[j];
-      outb_seq(c.outer_len, e, sc.csum[j], s);
+      outb_seq(F::kOuter, e, sc.csum[j], s);
       outb_gcm(enc, h, e, sc.plen[j], s);
     }
   } else {
-    const uint32_t iv_len = h.iv_len;
+    constexpr uint32_t iv_len = F::kIv;
 #if defined(__AES__)
     const IvKey ivk(h.keys->iv_enc);
 #else
@@ -331,7 +326,7 @@ uint16_t outb_burst(EspEngine& eng, EspSa& sa, PktView** pkts, uint16_t n) noexc
     }
 #endif
     const EspKeys* k = h.keys;
-    const uint32_t icv_len = h.icv_len;
+    constexpr uint32_t icv_len = F::kIcv;
     const uint32_t esn_extra = h.esn ? 4 : 0;
     const IMB_CIPHER_MODE cmode = h.imb_cipher;
     const IMB_HASH_ALG halg = h.imb_hash;
@@ -351,10 +346,10 @@ uint16_t outb_burst(EspEngine& eng, EspSa& sa, PktView** pkts, uint16_t n) noexc
         const uint64_t s = s0 + j;
         std::byte* eb = sc.esp[j];
         const uint32_t plen = sc.plen[j];
-        outb_seq(c.outer_len, eb, sc.csum[j], s);
+        outb_seq(F::kOuter, eb, sc.csum[j], s);
         uint8_t* e = reinterpret_cast<uint8_t*>(eb);
         uint8_t* icv = e + kEspHdrLen + iv_len + plen;
-        if (iv_len) {
+        if constexpr (iv_len != 0) {
 #if defined(__AES__)
           ivk.write(eb + kEspHdrLen, s);
 #else
@@ -436,8 +431,19 @@ uint16_t esp_outb_process(EspEngine& eng, EspSa& sa, PktView** pkts, uint16_t n)
     stats_add(sa.impl()->stats.drops[static_cast<size_t>(EspDrop::kSpiMismatch)], n);
     return 0;
   }
-  if (n <= kMaxBurst) return outb_burst(eng, sa, pkts, n);
-  return esp_in_chunks(pkts, n, [&](PktView** p, uint16_t c) { return outb_burst(eng, sa, p, c); });
+  EspSaHot& h = sa.impl()->hot;
+  uint16_t good = 0;
+  const bool known = esp_with_fmt<true>(h, [&]<class F>(F) {
+    if (n <= kMaxBurst)
+      good = outb_burst<F>(eng, h, pkts, n);
+    else
+      good = esp_in_chunks(pkts, n, [&](PktView** p, uint16_t c) { return outb_burst<F>(eng, h, p, c); });
+  });
+  if (!known) [[unlikely]] {  /* not one of the suites' formats: cannot happen */
+    for (uint16_t i = 0; i < n; ++i) pkts[i]->drop = static_cast<uint16_t>(EspDrop::kCryptoError);
+    stats_add(sa.impl()->stats.drops[static_cast<size_t>(EspDrop::kCryptoError)], n);
+  }
+  return good;
 }
 
 }  // namespace mipvpn

@@ -89,6 +89,48 @@ class EspSaImpl {
   std::unique_ptr<ReplayWindow> replay;
 };
 
+/*
+ * The wire format of a suite, as compile-time constants: the burst
+ * functions are instantiated once per format (and UDP encapsulation)
+ * so that lengths and offsets are immediates, not loads. Formats:
+ * GCM (4, 8, 16), CBC-SHA1 (16, 16, 12), CBC-SHA256 (16, 16, 16),
+ * NULL-SHA1 (4, 0, 12), NULL-SHA256 (4, 0, 16).
+ */
+template <uint32_t Align, uint32_t Iv, uint32_t Icv, bool Natt = false>
+struct EspFmt {
+  static constexpr uint32_t kAlign = Align;  /* ciphertext alignment, max(block, 4) */
+  static constexpr uint32_t kIv = Iv;
+  static constexpr uint32_t kIcv = Icv;
+  static constexpr bool kNatt = Natt;
+  static constexpr bool kGcm = Iv == 8;
+  static constexpr uint32_t kOuter = Natt ? 28 : 20;
+  static constexpr uint32_t kHdr = kOuter + 8 + Iv;  /* outer + ESP header + IV */
+  static constexpr uint32_t kMaxPlen = 65535 - kHdr - Icv;
+};
+
+/* Call f(EspFmt<...>{}) for the SA's format; false if it has none. */
+template <bool WithNatt, class F>
+inline bool esp_with_fmt(const EspSaHot& h, F&& f) noexcept {
+  const uint32_t key = (uint32_t{h.align} << 16) | (uint32_t{h.iv_len} << 8) | h.icv_len;
+  auto go = [&]<uint32_t A, uint32_t I, uint32_t C>() {
+    if constexpr (WithNatt) {
+      if (h.natt) {
+        f(EspFmt<A, I, C, true>{});
+        return;
+      }
+    }
+    f(EspFmt<A, I, C, false>{});
+  };
+  switch (key) {
+    case (4u << 16) | (8u << 8) | 16u: go.template operator()<4, 8, 16>(); return true;
+    case (16u << 16) | (16u << 8) | 12u: go.template operator()<16, 16, 12>(); return true;
+    case (16u << 16) | (16u << 8) | 16u: go.template operator()<16, 16, 16>(); return true;
+    case (4u << 16) | (0u << 8) | 12u: go.template operator()<4, 0, 12>(); return true;
+    case (4u << 16) | (0u << 8) | 16u: go.template operator()<4, 0, 16>(); return true;
+    default: return false;
+  }
+}
+
 /* Per-engine burst scratch, fixed size (STYLE: no allocation per burst). */
 struct alignas(64) EspScratch {
   alignas(64) uint8_t iv_in[kMaxBurst][16];    /* CBC: counter blocks */
