@@ -68,8 +68,12 @@ inline bool inb_outer(const C& c, const PktView* p, std::byte** esp, uint32_t* e
    * is a non-zero multiple of 65535; as 2^16 = 1 mod 65535 the sum of
    * its 32-bit words is too (and is non-zero: version 4). */
   const uint64_t sum = (q0 & 0xffffffffu) + (q0 >> 32) + (q1 & 0xffffffffu) + (q1 >> 32) + w4;
+  /* sum % 65535 == 0, as one multiplication: x is a multiple of the odd
+   * d iff x * d^-1 mod 2^64 <= (2^64 - 1) / d. */
+  constexpr uint64_t kInv65535 = 0xfffefffefffeffffull, kMax65535 = 0x1000100010001ull;
+  static_assert(kInv65535 * 65535u == 1 && kMax65535 == ~uint64_t{0} / 65535);
   const bool ok = (vihl == 0x45) & (tl <= len) & (tl >= kIpv4HdrLen) &
-                  ((q0 & 0xff3f000000000000ull) == 0) & (sum % 65535 == 0);
+                  ((q0 & 0xff3f000000000000ull) == 0) & (sum * kInv65535 <= kMax65535);
   if (!ok) [[unlikely]] {
     /* with options, or refused */
     hl = (vihl & 15) * 4;
