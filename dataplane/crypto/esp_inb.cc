@@ -7,7 +7,8 @@
  * check (cheap rejection, and the ESN high half for the ICV), ICV verify
  * (constant time), then the anti-replay window update, then the trailer
  * (padding, next header) and the inner header. AES-GCM runs through the
- * direct API packet by packet; CBC/NULL + HMAC as one burst of jobs.
+ * direct API packet by packet; CBC/NULL + HMAC as bursts of jobs through
+ * the burst job API. Instantiated per wire format (EspFmt).
  */
 #include <algorithm>
 #include <cstring>

@@ -3,13 +3,16 @@
  * ESP outbound, tunnel mode, IPv4 (RFC 4303 3.1.2, 3.3): inner IPv4
  * packet in, outer IPv4 [/ UDP 4500] / ESP / IV / ciphertext / ICV out.
  *
- * Per burst: (1) check every inner packet and its room, (2) reserve the
- * sequence numbers of the good ones with one atomic add, (3) frame them
- * (outer header from the SA's template, ESP header, trailer), (4) crypto:
- * AES-GCM through IPsec-MB's direct API one packet after the other (the
- * cheapest path for GCM), AES-CBC/NULL + HMAC through the job API with the
- * whole burst in flight (multi-buffer SHA needs many lanes busy), then
- * (5) counters, written once.
+ * Per burst: (1) check every inner packet and its room, and frame the
+ * good ones as far as the sequence number allows (trailer, outer header
+ * from the SA's template but for ID and checksum, ESP header but for the
+ * number), (2) reserve their sequence numbers with one atomic add, (3)
+ * write ID, checksum, sequence number and IV, (4) crypto: AES-GCM through
+ * IPsec-MB's direct API one packet after the other (the cheapest path for
+ * GCM), AES-CBC/NULL + HMAC through the burst job API with the whole burst
+ * in flight (multi-buffer SHA needs many lanes busy), then (5) counters,
+ * written once. The burst function is instantiated per wire format
+ * (EspFmt), so lengths and offsets are constants.
  */
 #include <algorithm>
 #include <atomic>
