@@ -61,7 +61,7 @@ inline bool inb_outer(const C& c, const PktView* p, std::byte** esp, uint32_t* e
   std::memcpy(&q1, d + 8, 8);
   std::memcpy(&w4, d + 16, 4);
   const uint32_t vihl = static_cast<uint32_t>(q0) & 0xff;
-  const uint32_t tl = __builtin_bswap16(static_cast<uint16_t>(q0 >> 16));
+  const uint32_t tl = load_be16(d + 2);
   uint32_t hl = kIpv4HdrLen;
   /* The usual header: version 4, IHL 5, not a fragment (bytes 6-7: MF
    * and the offset 0), and its checksum. The one's complement sum of a
@@ -141,8 +141,10 @@ inline EspDrop inb_finish(const C& c, PktView* p, std::byte* e, uint32_t ct,
   uint32_t avail;
   if (ct >= 16 + kEspTrailerLen && pad_len <= 16) [[likely]] {
     const __m128i w = _mm_loadu_si128(reinterpret_cast<const __m128i*>(plain + ct - 18));
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(detail::kEspPadTail.data() + pad_len));
-    const __m128i m = _mm_loadu_si128(reinterpret_cast<const __m128i*>(detail::kEspPadMask.data() + pad_len));
+    const auto* tail = detail::kEspPadTail.data() + pad_len;
+    const auto* mask = detail::kEspPadMask.data() + pad_len;
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(tail));
+    const __m128i m = _mm_loadu_si128(reinterpret_cast<const __m128i*>(mask));
     if (!_mm_testz_si128(_mm_xor_si128(w, x), m)) [[unlikely]] return EspDrop::kBadPadding;
     avail = ct - kEspTrailerLen - pad_len;
   } else {
@@ -162,7 +164,7 @@ inline EspDrop inb_finish(const C& c, PktView* p, std::byte* e, uint32_t ct,
   uint32_t w0;
   std::memcpy(&w0, plain, 4);
   const uint32_t vihl = w0 & 0xff;
-  const uint32_t tl = __builtin_bswap16(static_cast<uint16_t>(w0 >> 16));
+  const uint32_t tl = load_be16(plain + 2);
   const bool ok = (vihl - 0x45u < 11u) & (tl >= (vihl & 15) * 4) & (tl <= avail);
   if (!ok) [[unlikely]] return EspDrop::kBadInner;
   p->data_off = static_cast<uint32_t>(plain - p->buf);

@@ -59,8 +59,6 @@ struct OutbCtx {
   }
 };
 
-inline uint32_t bswap16(uint32_t v) noexcept { return __builtin_bswap16(static_cast<uint16_t>(v)); }
-
 /*
  * An inner packet we can carry: IPv4, sane IHL and total length, and room
  * around it for the headers and the trailer; judged with one branch
@@ -76,8 +74,8 @@ inline uint32_t bswap16(uint32_t v) noexcept { return __builtin_bswap16(static_c
  * TOS byte), DF too.
  */
 template <class F>
-inline std::byte* outb_frame(const OutbCtx<F>& c, PktView* p, uint32_t* inner_len, uint32_t* plen_out,
-                             uint32_t* csum_out) noexcept {
+inline std::byte* outb_frame(const OutbCtx<F>& c, PktView* p, uint32_t* inner_len,
+                             uint32_t* plen_out, uint32_t* csum_out) noexcept {
   const uint32_t dl = p->data_len;
   const uint32_t off = p->data_off;
   if (dl < kIpv4HdrLen) [[unlikely]] return nullptr;
@@ -85,7 +83,7 @@ inline std::byte* outb_frame(const OutbCtx<F>& c, PktView* p, uint32_t* inner_le
   uint64_t iw;
   std::memcpy(&iw, inner, 8);
   const uint32_t vihl = static_cast<uint32_t>(iw) & 0xff;
-  const uint32_t tl = bswap16(static_cast<uint32_t>(iw >> 16));
+  const uint32_t tl = load_be16(inner + 2);  /* one MOVBE */
   const uint32_t plen = (tl + kEspTrailerLen + F::kAlign - 1) & ~(F::kAlign - 1);
   const bool ok = (vihl - 0x45u < 11u) /* version 4, IHL >= 5 */ & (tl >= (vihl & 15) * 4) &
                   (tl <= dl) & (plen <= F::kMaxPlen) & (off >= F::kHdr) &
@@ -113,7 +111,8 @@ inline std::byte* outb_frame(const OutbCtx<F>& c, PktView* p, uint32_t* inner_le
   std::byte* o = inner - F::kHdr;
   _mm_storeu_si128(reinterpret_cast<__m128i*>(o), c.t0);
   _mm_storeu_si128(reinterpret_cast<__m128i*>(o + F::kOuter - 8), c.t1);
-  const uint64_t w = 0x45 /* as in the template */ | tos | (uint64_t{bswap16(total)} << 16) | df;
+  /* 0x45 as in the template; total < 2^16, so bswap32 puts it big-endian in bytes 2-3 */
+  const uint64_t w = 0x45 | tos | uint64_t{__builtin_bswap32(total)} | df;
   std::memcpy(o, &w, 8);
   if constexpr (F::kNatt) {
     _mm_storeu_si128(reinterpret_cast<__m128i*>(o + 16), c.t2);
@@ -123,7 +122,8 @@ inline std::byte* outb_frame(const OutbCtx<F>& c, PktView* p, uint32_t* inner_le
   p->data_len = total;
   *inner_len = tl;
   *plen_out = plen;
-  *csum_out = c.outer_sum + static_cast<uint32_t>(tos >> 8) + total + static_cast<uint32_t>(df >> 48 << 8);
+  *csum_out = c.outer_sum + static_cast<uint32_t>(tos >> 8) + total +
+              static_cast<uint32_t>(df >> 48 << 8);
   return o + F::kOuter;  /* SPI from the template */
 }
 
@@ -159,7 +159,8 @@ struct IvKey {
       rk[r] = _mm_load_si128(reinterpret_cast<const __m128i*>(sched + 16 * r));
   }
   void write(std::byte* out, uint64_t s) const noexcept {
-    __m128i b = _mm_xor_si128(_mm_cvtsi64_si128(static_cast<long long>(__builtin_bswap64(s))), rk[0]);
+    const long long be = static_cast<long long>(__builtin_bswap64(s));
+    __m128i b = _mm_xor_si128(_mm_cvtsi64_si128(be), rk[0]);
     for (int r = 1; r < 10; ++r) b = _mm_aesenc_si128(b, rk[r]);
     b = _mm_aesenclast_si128(b, rk[10]);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out), b);
@@ -440,7 +441,8 @@ uint16_t esp_outb_process(EspEngine& eng, EspSa& sa, PktView** pkts, uint16_t n)
     if (n <= kMaxBurst)
       good = outb_burst<F>(eng, h, pkts, n);
     else
-      good = esp_in_chunks(pkts, n, [&](PktView** p, uint16_t c) { return outb_burst<F>(eng, h, p, c); });
+      good = esp_in_chunks(pkts, n,
+                           [&](PktView** p, uint16_t c) { return outb_burst<F>(eng, h, p, c); });
   });
   if (!known) [[unlikely]] {  /* not one of the suites' formats: cannot happen */
     for (uint16_t i = 0; i < n; ++i) pkts[i]->drop = static_cast<uint16_t>(EspDrop::kCryptoError);
