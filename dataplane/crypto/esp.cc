@@ -324,23 +324,29 @@ std::unique_ptr<EspSa> EspSa::create(const EspSaConfig& cfg, std::string* err) {
   } else {
     /* Outer header template (RFC 4301 5.1.2.1): fixed fields now; TOS, DF,
      * ID, total length and checksum per packet from the partial sum. */
+    auto* t = reinterpret_cast<std::byte*>(h.hdr_tmpl);
     Ipv4Build b;
     b.src = cfg.tun_src;
     b.dst = cfg.tun_dst;
     b.ttl = cfg.ttl;
     b.proto = h.natt ? kIpProtoUdp : kIpProtoEsp;
-    ipv4_build(bytes(reinterpret_cast<std::byte*>(h.outer_tmpl), kIpv4HdrLen), b);
-    auto* ip = header_at<Ipv4Hdr>(reinterpret_cast<std::byte*>(h.outer_tmpl));
+    ipv4_build(bytes(t, kIpv4HdrLen), b);
+    /* Variable fields zero: TOS, total length, ID, flags (DF), checksum. */
+    std::memset(t + 1, 0, 7);
+    auto* ip = header_at<Ipv4Hdr>(t);
     ip->csum = be16{};
-    h.outer_sum = csum_partial(cbytes(reinterpret_cast<const std::byte*>(h.outer_tmpl), kIpv4HdrLen));
+    h.outer_sum = csum_partial(cbytes(t, kIpv4HdrLen));
     if (h.natt) {
       /* RFC 3948 2.1: UDP checksum sent as zero. */
-      auto* u = header_at<UdpHdr>(reinterpret_cast<std::byte*>(h.outer_tmpl) + kIpv4HdrLen);
+      auto* u = header_at<UdpHdr>(t + kIpv4HdrLen);
       u->sport = be16::from_host(cfg.natt_sport);
       u->dport = be16::from_host(cfg.natt_dport);
       u->len = be16{};
       u->csum = be16{};
     }
+    std::memcpy(t + h.outer_len, &h.spi_be, 4);  /* sequence number: 0 */
+    h.tmpl_off2 = static_cast<uint8_t>(h.outer_len - 8);
+    h.max_plen = static_cast<uint16_t>(65535u - h.hdr_len - h.icv_len);
   }
   return std::unique_ptr<EspSa>(new EspSa(std::move(impl)));
 }

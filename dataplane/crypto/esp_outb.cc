@@ -3,17 +3,22 @@
  * ESP outbound, tunnel mode, IPv4 (RFC 4303 3.1.2, 3.3): inner IPv4
  * packet in, outer IPv4 [/ UDP 4500] / ESP / IV / ciphertext / ICV out.
  *
- * Per burst: (1) check every inner packet and its room, (2) reserve the
- * sequence numbers of the good ones with one atomic add, (3) frame them
- * (outer header from the SA's template, ESP header, trailer), (4) crypto:
- * AES-GCM through IPsec-MB's direct API one packet after the other (the
- * cheapest path for GCM), AES-CBC/NULL + HMAC through the job API with the
- * whole burst in flight (multi-buffer SHA needs many lanes busy), then
- * (5) counters, written once.
+ * Per burst: (1) check every inner packet and its room, and frame the
+ * good ones as far as the sequence number allows (trailer, outer header
+ * from the SA's template but for ID and checksum, ESP header but for the
+ * number), (2) reserve their sequence numbers with one atomic add, (3)
+ * write ID, checksum, sequence number and IV, (4) crypto: AES-GCM through
+ * IPsec-MB's direct API one packet after the other (the cheapest path for
+ * GCM), AES-CBC/NULL + HMAC through the burst job API with the whole burst
+ * in flight (multi-buffer SHA needs many lanes busy), then (5) counters,
+ * written once. The burst function is instantiated per wire format
+ * (EspFmt), so lengths and offsets are constants.
  */
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+
+#include <immintrin.h>
 
 #include "codec/esp.h"
 #include "codec/ipv4.h"
@@ -24,15 +29,9 @@ namespace mipvpn {
 
 namespace {
 
-inline void put_be64(std::byte* p, uint64_t v) noexcept {
-  store_be32(p, static_cast<uint32_t>(v >> 32));
-  store_be32(p + 4, static_cast<uint32_t>(v));
-}
-
-/* An inner packet we can carry: IPv4, sane IHL and total length, and
- * room around it for the headers and the trailer. *inner_len gets the
- * IPv4 total length (bytes past it, e.g. Ethernet padding, are dropped). */
-inline EspDrop outb_check(const EspSaHot& h, const PktView* p, uint32_t* inner_len) noexcept {
+/* Why outb_frame refused a packet, or kNone for one it takes (cold: for
+ * the refused, and for packets past the sequence number space). */
+[[gnu::cold, gnu::noinline]] EspDrop outb_why(const EspSaHot& h, const PktView* p) noexcept {
   if (p->data_len < kIpv4HdrLen) return EspDrop::kNotIpv4;
   const std::byte* d = p->data();
   const uint32_t vihl = std::to_integer<uint32_t>(d[0]);
@@ -40,83 +39,191 @@ inline EspDrop outb_check(const EspSaHot& h, const PktView* p, uint32_t* inner_l
   if ((vihl >> 4) != 4 || (vihl & 15) < 5 || tl < (vihl & 15) * 4 || tl > p->data_len)
     return EspDrop::kNotIpv4;
   const uint32_t plen = tl + esp_pad_len(tl, h.align) + kEspTrailerLen;
-  if (h.hdr_len + plen + h.icv_len > 65535) return EspDrop::kTooBig;
+  if (plen > h.max_plen) return EspDrop::kTooBig;
   if (p->data_off < h.hdr_len || p->buf_len - p->data_off < plen + h.icv_len)
     return EspDrop::kNoRoom;
-  *inner_len = tl;
   return EspDrop::kNone;
 }
 
+/* What the framing reads of the SA besides its format, copied into
+ * locals once per burst (stores into packet bytes may alias the SA, so
+ * reading it through the reference would reload it after each). */
+template <class F>
+struct OutbCtx {
+  uint32_t outer_sum;
+  __m128i t0, t1, t2;       /* the template at 0, at kOuter - 8, at 16 */
+  explicit OutbCtx(const EspSaHot& h) noexcept : outer_sum(h.outer_sum) {
+    t0 = _mm_load_si128(reinterpret_cast<const __m128i*>(h.hdr_tmpl));
+    t1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(h.hdr_tmpl + F::kOuter - 8));
+    t2 = _mm_load_si128(reinterpret_cast<const __m128i*>(h.hdr_tmpl + 16));
+  }
+};
+
 /*
- * Build everything but the IV and the ICV around the inner packet of
- * inner_len bytes, for sequence number s; moves the data window to the
- * outer header. Returns the ESP header. RFC 4301 5.1.2.1: the outer
- * header's DSCP and ECN are copied from the inner one (the whole TOS
- * byte), DF too; ID from the SA's sequence counter (unique per SA for
- * 2^16 packets, which is all RFC 6864 asks of atomic datagrams).
+ * An inner packet we can carry: IPv4, sane IHL and total length, and room
+ * around it for the headers and the trailer; judged with one branch
+ * (outb_why tells the reason of a refusal). Then everything that does not
+ * depend on the sequence number: the trailer, the outer header but for
+ * its ID and checksum, the ESP header but for the sequence number; the
+ * data window moves to the outer header. Returns the ESP header, or
+ * nullptr for a refused packet. *inner_len gets the IPv4 total length
+ * (bytes past it, e.g. Ethernet padding, are dropped), *plen_out the
+ * encrypted part's length and *csum_out the outer header's partial
+ * checksum without the ID (outb_seq finishes both). RFC 4301 5.1.2.1: the
+ * outer header's DSCP and ECN are copied from the inner one (the whole
+ * TOS byte), DF too.
  */
-inline std::byte* outb_frame(const EspSaHot& h, PktView* p, uint32_t inner_len, uint64_t s,
-                             uint32_t* plen_out) noexcept {
-  std::byte* inner = p->data();
-  const uint32_t pad = esp_pad_len(inner_len, h.align);
-  const uint32_t plen = inner_len + pad + kEspTrailerLen;
-  const uint32_t total = h.hdr_len + plen + h.icv_len;
+template <class F>
+inline std::byte* outb_frame(const OutbCtx<F>& c, PktView* p, uint32_t* inner_len,
+                             uint32_t* plen_out, uint32_t* csum_out) noexcept {
+  const uint32_t dl = p->data_len;
+  const uint32_t off = p->data_off;
+  if (dl < kIpv4HdrLen) [[unlikely]] return nullptr;
+  std::byte* inner = p->buf + off;
+  uint64_t iw;
+  std::memcpy(&iw, inner, 8);
+  const uint32_t vihl = static_cast<uint32_t>(iw) & 0xff;
+  const uint32_t tl = load_be16(inner + 2);  /* one MOVBE */
+  const uint32_t plen = (tl + kEspTrailerLen + F::kAlign - 1) & ~(F::kAlign - 1);
+  const bool ok = (vihl - 0x45u < 11u) /* version 4, IHL >= 5 */ & (tl >= (vihl & 15) * 4) &
+                  (tl <= dl) & (plen <= F::kMaxPlen) & (off >= F::kHdr) &
+                  (p->buf_len - off >= plen + F::kIcv);
+  if (!ok) [[unlikely]] return nullptr;
 
-  /* RFC 4303 2.4-2.6: Padding 1, 2, 3, ..., Pad Length, Next Header 4. */
-  std::byte* t = inner + inner_len;
-  for (uint32_t k = 0; k < pad; ++k) t[k] = std::byte(k + 1);  /* pad < 16 */
-  t[pad] = std::byte(pad);
-  t[pad + 1] = std::byte(kEspNextIpv4);
+  const uint32_t pad = plen - tl - kEspTrailerLen;  /* < 16 */
+  const uint32_t total = F::kHdr + plen + F::kIcv;
 
-  const uint8_t tos = std::to_integer<uint8_t>(inner[1]);
-  const uint16_t df = load_be16(inner + 6) & kIpv4FlagDf;
-  const uint16_t id = static_cast<uint16_t>(s);
+  /* RFC 4303 2.4-2.6: Padding 1, 2, 3, ..., Pad Length, Next Header 4.
+   * The pattern goes out in 8-byte stores (the bytes past the trailer
+   * land where the ICV goes, which the check made room for: pad + 2 + ICV
+   * >= 14 and, when the second store is needed, pad >= 7), then the two
+   * trailer bytes over it. */
+  std::byte* t = inner + tl;
+  std::memcpy(t, kEspDefaultPad.data(), 8);
+  if (pad > 6) std::memcpy(t + 8, kEspDefaultPad.data() + 8, 8);
+  const uint16_t trailer = static_cast<uint16_t>(pad | (kEspNextIpv4 << 8));
+  std::memcpy(t + pad, &trailer, 2);
 
-  std::byte* o = inner - h.hdr_len;
-  std::memcpy(o, h.outer_tmpl, kOuterTmplLen);  /* hdr_len >= 28 always */
-  o[1] = std::byte(tos);
-  store_be16(o + 2, static_cast<uint16_t>(total));
-  store_be16(o + 4, id);
-  store_be16(o + 6, df);
-  store_be16(o + 10, csum_fold(h.outer_sum + tos + total + id + df));
-  if (h.natt) store_be16(o + kIpv4HdrLen + 4, static_cast<uint16_t>(total - kIpv4HdrLen));
-
-  std::byte* e = o + h.outer_len;
-  std::memcpy(e, &h.spi_be, 4);
-  store_be32(e + 4, static_cast<uint32_t>(s));  /* RFC 4303 2.2: low 32 bits only */
-
-  p->data_off -= h.hdr_len;
+  /* Outer header: the template, then its first 8 bytes (version/IHL,
+   * TOS, total length, ID 0, flags) in one store. */
+  const uint64_t tos = iw & 0xff00;
+  const uint64_t df = iw & (uint64_t{0x40} << 48);  /* DF bit of the flags byte */
+  std::byte* o = inner - F::kHdr;
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(o), c.t0);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(o + F::kOuter - 8), c.t1);
+  /* 0x45 as in the template; total < 2^16, so bswap32 puts it big-endian in bytes 2-3 */
+  const uint64_t w = 0x45 | tos | uint64_t{__builtin_bswap32(total)} | df;
+  std::memcpy(o, &w, 8);
+  if constexpr (F::kNatt) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o + 16), c.t2);
+    store_be16(o + kIpv4HdrLen + 4, static_cast<uint16_t>(total - kIpv4HdrLen));
+  }
+  p->data_off = off - F::kHdr;
   p->data_len = total;
+  *inner_len = tl;
   *plen_out = plen;
-  return e;
+  *csum_out = c.outer_sum + static_cast<uint32_t>(tos >> 8) + total +
+              static_cast<uint32_t>(df >> 48 << 8);
+  return o + F::kOuter;  /* SPI from the template */
 }
+
+/* The sequence number's part: the outer ID (from the SA's counter: unique
+ * per SA for 2^16 packets, which is all RFC 6864 asks of atomic
+ * datagrams), the outer checksum, the ESP sequence number (RFC 4303 2.2:
+ * the low 32 bits only). */
+inline void outb_seq(uint32_t outer_len, std::byte* e, uint32_t csum, uint64_t s) noexcept {
+  std::byte* o = e - outer_len;
+  const uint32_t id = static_cast<uint16_t>(s);
+  store_be16(o + 4, static_cast<uint16_t>(id));
+  store_be16(o + 10, csum_fold(csum + id));
+  store_be32(e + 4, static_cast<uint32_t>(s));
+}
+
+#if defined(__AES__)
+/*
+ * CBC IVs, RFC 3602 2.4 / RFC 4303 3.3.2: unpredictable and never
+ * repeated. IV = AES-ECB under a random per-SA IV key (drawn from
+ * getrandom at SA creation, independent of the data key) of the 64-bit
+ * sequence number (big-endian, zero-extended to a block): distinct because
+ * the sequence number never repeats within an SA and AES is a permutation;
+ * unpredictable to anyone without the IV key (an adversary who sees
+ * earlier IVs learns nothing of the next, unlike a plain counter or the
+ * last ciphertext block). This is SP 800-38A appendix C's "encrypt a
+ * nonce" method with a separate key. One block per packet with AES-NI,
+ * written straight into the packet: cheaper than a job.
+ */
+struct IvKey {
+  __m128i rk[11];  /* AES-128 encryption schedule (IPsec-MB's layout is the standard one) */
+  explicit IvKey(const uint8_t* sched) noexcept {
+    for (int r = 0; r < 11; ++r)
+      rk[r] = _mm_load_si128(reinterpret_cast<const __m128i*>(sched + 16 * r));
+  }
+  void write(std::byte* out, uint64_t s) const noexcept {
+    const long long be = static_cast<long long>(__builtin_bswap64(s));
+    __m128i b = _mm_xor_si128(_mm_cvtsi64_si128(be), rk[0]);
+    for (int r = 1; r < 10; ++r) b = _mm_aesenc_si128(b, rk[r]);
+    b = _mm_aesenclast_si128(b, rk[10]);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), b);
+  }
+};
+#else
+/* Without AES-NI in our build: the same IVs (see above) from one ECB job
+ * per burst into sc.iv_out. false if the job failed. */
+bool cbc_ivs_ecb(IMB_MGR* mgr, const EspKeys* k, EspScratch& sc, uint64_t s0, uint16_t m) noexcept {
+  for (uint16_t j = 0; j < m; ++j) {
+    std::memset(sc.iv_in[j], 0, 16);
+    const uint64_t be = __builtin_bswap64(s0 + j);
+    std::memcpy(sc.iv_in[j], &be, 8);
+  }
+  IMB_JOB* job = IMB_GET_NEXT_JOB(mgr);
+  job->cipher_mode = IMB_CIPHER_ECB;
+  job->cipher_direction = IMB_DIR_ENCRYPT;
+  job->chain_order = IMB_ORDER_CIPHER_HASH;
+  job->hash_alg = IMB_AUTH_NULL;
+  job->enc_keys = k->iv_enc;
+  job->dec_keys = k->iv_enc;
+  job->key_len_in_bytes = IMB_KEY_128_BYTES;
+  job->src = sc.iv_in[0];
+  job->dst = sc.iv_out[0];
+  job->cipher_start_src_offset_in_bytes = 0;
+  job->msg_len_to_cipher_in_bytes = uint64_t{m} * 16;
+  job->iv = nullptr;
+  job->iv_len_in_bytes = 0;
+  job->hash_start_src_offset_in_bytes = 0;
+  job->msg_len_to_hash_in_bytes = 0;
+  job->auth_tag_output = nullptr;
+  job->auth_tag_output_len_in_bytes = 0;
+  job = IMB_SUBMIT_JOB_NOCHECK(mgr);
+  while (job == nullptr) job = IMB_FLUSH_JOB(mgr);
+  return job->status == IMB_STATUS_COMPLETED;
+}
+#endif
 
 /* AES-GCM (RFC 4106) for one framed packet: IV = the 64-bit sequence
  * number (4106 3.1: a counter is allowed, and it never repeats for an
  * SA); nonce = salt || IV (4106 4); AAD = SPI || seq, or SPI || seq_hi ||
  * seq_lo with ESN (4106 5). The ICV is written in place after the
  * ciphertext. */
-inline void outb_gcm(IMB_MGR* mgr, aes_gcm_enc_dec_t enc, const EspSaHot& h, std::byte* e,
-                     uint32_t plen, uint64_t s) noexcept {
+inline void outb_gcm(aes_gcm_enc_dec_t enc, const EspSaHot& h, std::byte* e, uint32_t plen,
+                     uint64_t s) noexcept {
   auto* eu = reinterpret_cast<uint8_t*>(e);
-  put_be64(e + kEspHdrLen, s);
+  const uint64_t sbe = __builtin_bswap64(s);
+  std::memcpy(eu + kEspHdrLen, &sbe, 8);
   alignas(16) uint8_t nonce[16];
   std::memcpy(nonce, h.salt, 4);
-  std::memcpy(nonce + 4, eu + kEspHdrLen, 8);
+  std::memcpy(nonce + 4, &sbe, 8);
   alignas(16) uint8_t aad_esn[12];
   const uint8_t* aad = eu;
   uint64_t aad_len = kEspHdrLen;
   if (h.esn) {
     std::memcpy(aad_esn, eu, 4);
-    store_be32(reinterpret_cast<std::byte*>(aad_esn + 4), static_cast<uint32_t>(s >> 32));
-    std::memcpy(aad_esn + 8, eu + 4, 4);
+    std::memcpy(aad_esn + 4, &sbe, 8);  /* seq_hi || seq_lo, both big-endian */
     aad = aad_esn;
     aad_len = 12;
   }
   uint8_t* payload = eu + kEspHdrLen + 8;
   gcm_context_data ctx;
   enc(&h.keys->gcm, &ctx, payload, payload, plen, nonce, aad, aad_len, payload + plen, 16);
-  (void)mgr;
 }
 
 /* Add a burst's counters to an SA that several lcores may share. */
@@ -124,155 +231,186 @@ inline void stats_add(uint64_t& field, uint64_t v) noexcept {
   if (v) std::atomic_ref<uint64_t>(field).fetch_add(v, std::memory_order_relaxed);
 }
 
-uint16_t outb_burst(EspEngine& eng, EspSa& sa, PktView** pkts, uint16_t n) noexcept {
-  EspSaHot& h = sa.impl()->hot;
+[[gnu::cold, gnu::noinline]] void crypto_failed(EspScratch& sc, const IMB_JOB* jb) noexcept {
+  const uint16_t i = static_cast<uint16_t>(reinterpret_cast<uintptr_t>(jb->user_data));
+  sc.bad[i] = true;
+  sc.drop[i] = static_cast<uint16_t>(EspDrop::kCryptoError);
+}
+
+template <class F>
+uint16_t outb_burst(EspEngine& eng, EspSaHot& h, PktView** pkts, uint16_t n) noexcept {
   EspScratch& sc = eng.scratch();
   IMB_MGR* mgr = eng.mgr();
 
-  /* (1) checks */
+  /*
+   * (1) checks, and the framing that does not depend on the sequence
+   * number. Without ESN the counter must not cycle past 2^32 - 1 (RFC
+   * 4303 3.3.3): the counter's present value bounds how many of the good
+   * packets can have a number (it only grows), and those past the bound
+   * are refused unframed. (With ESN the 64-bit space does not run out
+   * in practice.)
+   */
+  const uint64_t hint = h.seq.load(std::memory_order_relaxed);
+  const uint32_t room = h.esn ? kMaxBurst
+                              : static_cast<uint32_t>(std::min<uint64_t>(
+                                    kMaxBurst, hint > 0xffffffffull ? 0 : 0x100000000ull - hint));
+  const OutbCtx<F> c(h);
   uint16_t m = 0;
   bool any_bad = false;
+  uint64_t bytes = 0;
   for (uint16_t i = 0; i < n; ++i) {
-    const EspDrop d = outb_check(h, pkts[i], &sc.len[i]);
-    sc.drop[i] = static_cast<uint16_t>(d);
-    sc.bad[i] = d != EspDrop::kNone;
-    any_bad |= sc.bad[i];
-    if (!sc.bad[i]) sc.idx[m++] = i;
+    PktView* p = pkts[i];
+    if (m >= room) [[unlikely]] {
+      if (outb_why(h, p) == EspDrop::kNone) {  /* a good packet without a number */
+        sc.bad[i] = true;
+        sc.drop[i] = static_cast<uint16_t>(EspDrop::kSeqOverflow);
+        sc.len[i] = 0;
+        any_bad = true;
+        sc.idx[m++] = i;
+        continue;
+      }
+    }
+    uint32_t len;
+    std::byte* e = outb_frame(c, p, &len, &sc.plen[m], &sc.csum[m]);
+    if (e) [[likely]] {
+      sc.len[i] = len;
+      sc.bad[i] = false;
+      sc.esp[m] = e;
+      sc.idx[m++] = i;
+      bytes += len;
+    } else {
+      sc.len[i] = 0;
+      sc.bad[i] = true;
+      sc.drop[i] = static_cast<uint16_t>(outb_why(h, p));
+      any_bad = true;
+    }
   }
 
-  /* (2) RFC 4303 3.3.3: one atomic add reserves the burst's numbers. */
+  /* (2) RFC 4303 3.3.3: one atomic add reserves the numbers of the good
+   * packets (those refused for overflow included, as they always were). */
   const uint64_t s0 = m ? h.seq.fetch_add(m, std::memory_order_relaxed) : 0;
-  /* Without ESN the counter must not cycle past 2^32 - 1 (3.3.3); with
-   * ESN the 64-bit space does not run out in practice. */
-  uint16_t m_ok = m;
-  if (!h.esn && m && s0 + m - 1 > 0xffffffffull) {
-    m_ok = s0 > 0xffffffffull ? 0 : static_cast<uint16_t>(0x100000000ull - s0);
-    for (uint16_t j = m_ok; j < m; ++j) {
+  uint16_t m_ok = std::min<uint16_t>(m, static_cast<uint16_t>(room));
+  if (!h.esn && m_ok && s0 + m_ok - 1 > 0xffffffffull) [[unlikely]] {
+    /* Other lcores took numbers since the hint: fewer fit. These packets
+     * were framed; refused all the same. */
+    const uint16_t fit = s0 > 0xffffffffull ? 0 : static_cast<uint16_t>(0x100000000ull - s0);
+    for (uint16_t j = fit; j < m_ok; ++j) {
       const uint16_t i = sc.idx[j];
       sc.bad[i] = true;
       sc.drop[i] = static_cast<uint16_t>(EspDrop::kSeqOverflow);
+      bytes -= sc.len[i];
     }
     any_bad = true;
+    m_ok = fit;
   }
 
-  /* (3)+(4) */
-  if (h.cipher == EspCipher::kAesGcm) {
+  /* (3) the sequence number's fields, and (4) crypto */
+  bool crypto_bad = false;
+  if constexpr (F::kGcm) {
     const aes_gcm_enc_dec_t enc = h.key_len == 16 ? mgr->gcm128_enc : mgr->gcm256_enc;
     for (uint16_t j = 0; j < m_ok; ++j) {
-      PktView* p = pkts[sc.idx[j]];
       const uint64_t s = s0 + j;
-      uint32_t plen;
-      std::byte* e = outb_frame(h, p, sc.len[sc.idx[j]], s, &plen);
-      outb_gcm(mgr, enc, h, e, plen, s);
+      std::byte* e = sc.esp[j];
+      outb_seq(F::kOuter, e, sc.csum[j], s);
+      outb_gcm(enc, h, e, sc.plen[j], s);
     }
   } else {
-    const uint32_t iv_len = h.iv_len;
-    for (uint16_t j = 0; j < m_ok; ++j) {
-      const uint16_t i = sc.idx[j];
-      const uint64_t s = s0 + j;
-      sc.seq[j] = s;
-      sc.esp[j] = outb_frame(h, pkts[i], sc.len[i], s, &sc.plen[j]);
-      if (iv_len) {
-        std::memset(sc.iv_in[j], 0, 16);
-        put_be64(reinterpret_cast<std::byte*>(sc.iv_in[j]), s);
+    constexpr uint32_t iv_len = F::kIv;
+#if defined(__AES__)
+    const IvKey ivk(h.keys->iv_enc);
+#else
+    if (iv_len && m_ok && !cbc_ivs_ecb(mgr, h.keys, sc, s0, m_ok)) [[unlikely]] {
+      /* Never seen; refuse the burst rather than send a bad IV. */
+      for (uint16_t j = 0; j < m_ok; ++j) {
+        sc.bad[sc.idx[j]] = true;
+        sc.drop[sc.idx[j]] = static_cast<uint16_t>(EspDrop::kCryptoError);
       }
+      any_bad = true;
+      m_ok = 0;
     }
-    if (iv_len && m_ok) {
-      /*
-       * CBC IVs, RFC 3602 2.4 / RFC 4303 3.3.2: unpredictable and never
-       * repeated. IV = AES-ECB under a random per-SA IV key (drawn from
-       * getrandom at SA creation, independent of the data key) of the
-       * 64-bit sequence number: distinct because the sequence number never
-       * repeats within an SA and AES is a permutation; unpredictable to
-       * anyone without the IV key (an adversary who sees earlier IVs
-       * learns nothing of the next, unlike a plain counter or the last
-       * ciphertext block). This is SP 800-38A appendix C's "encrypt a
-       * nonce" method with a separate key, and costs one parallel ECB job
-       * per burst instead of a random-number call per packet.
-       */
-      IMB_JOB* job = IMB_GET_NEXT_JOB(mgr);
-      job->cipher_mode = IMB_CIPHER_ECB;
-      job->cipher_direction = IMB_DIR_ENCRYPT;
-      job->chain_order = IMB_ORDER_CIPHER_HASH;
-      job->hash_alg = IMB_AUTH_NULL;
-      job->enc_keys = h.keys->iv_enc;
-      job->dec_keys = h.keys->iv_enc;
-      job->key_len_in_bytes = IMB_KEY_128_BYTES;
-      job->src = sc.iv_in[0];
-      job->dst = sc.iv_out[0];
-      job->cipher_start_src_offset_in_bytes = 0;
-      job->msg_len_to_cipher_in_bytes = uint64_t{m_ok} * 16;
-      job->iv = nullptr;
-      job->iv_len_in_bytes = 0;
-      job->hash_start_src_offset_in_bytes = 0;
-      job->msg_len_to_hash_in_bytes = 0;
-      job->auth_tag_output = nullptr;
-      job->auth_tag_output_len_in_bytes = 0;
-      job = IMB_SUBMIT_JOB_NOCHECK(mgr);
-      while (job == nullptr) job = IMB_FLUSH_JOB(mgr);
-      if (job->status != IMB_STATUS_COMPLETED) {
-        /* Never seen; refuse the burst rather than send a bad IV. */
-        for (uint16_t j = 0; j < m_ok; ++j) {
-          sc.bad[sc.idx[j]] = true;
-          sc.drop[sc.idx[j]] = static_cast<uint16_t>(EspDrop::kCryptoError);
-        }
-        any_bad = true;
-        m_ok = 0;
-      }
-    }
+#endif
     const EspKeys* k = h.keys;
-    const uint32_t icv_len = h.icv_len;
+    constexpr uint32_t icv_len = F::kIcv;
     const uint32_t esn_extra = h.esn ? 4 : 0;
-    auto retire = [&](IMB_JOB* jb) {
-      if (jb->status != IMB_STATUS_COMPLETED) {
-        const uint16_t i = static_cast<uint16_t>(reinterpret_cast<uintptr_t>(jb->user_data));
-        sc.bad[i] = true;
-        sc.drop[i] = static_cast<uint16_t>(EspDrop::kCryptoError);
-        any_bad = true;
+    const IMB_CIPHER_MODE cmode = h.imb_cipher;
+    const IMB_HASH_ALG halg = h.imb_hash;
+    const IMB_KEY_SIZE_BYTES klen = h.imb_key_len;
+    IMB_JOB* jobs[IMB_MAX_BURST_SIZE];
+    /* The burst job API, up to IMB_MAX_BURST_SIZE jobs at a time, the
+     * whole lot in flight (multi-buffer SHA needs many lanes busy). */
+    for (uint16_t j0 = 0; j0 < m_ok;) {
+      const uint32_t want = std::min<uint32_t>(m_ok - j0, IMB_MAX_BURST_SIZE);
+      const uint32_t got = IMB_GET_NEXT_BURST(mgr, want, jobs);
+      if (got == 0) [[unlikely]] {  /* queue full of someone's jobs: drain it */
+        IMB_FLUSH_BURST(mgr, IMB_MAX_BURST_SIZE, jobs);
+        continue;
       }
-    };
-    for (uint16_t j = 0; j < m_ok; ++j) {
-      const uint16_t i = sc.idx[j];
-      uint8_t* e = reinterpret_cast<uint8_t*>(sc.esp[j]);
-      const uint32_t plen = sc.plen[j];
-      uint8_t* icv = e + kEspHdrLen + iv_len + plen;
-      if (iv_len) std::memcpy(e + kEspHdrLen, sc.iv_out[j], 16);
-      /* RFC 4303 2.2.1/3.3.2.1: with ESN the high half follows the
-       * payload for the ICV computation only; the ICV then covers it. */
-      if (esn_extra)
-        store_be32(reinterpret_cast<std::byte*>(icv), static_cast<uint32_t>(sc.seq[j] >> 32));
-      IMB_JOB* job = IMB_GET_NEXT_JOB(mgr);
-      job->cipher_mode = h.imb_cipher;
-      job->cipher_direction = IMB_DIR_ENCRYPT;
-      job->chain_order = IMB_ORDER_CIPHER_HASH;
-      job->enc_keys = k->enc;
-      job->dec_keys = k->dec;
-      job->key_len_in_bytes = h.imb_key_len;
-      job->src = e;
-      job->dst = e + kEspHdrLen + iv_len;
-      job->cipher_start_src_offset_in_bytes = kEspHdrLen + iv_len;
-      job->msg_len_to_cipher_in_bytes = plen;
-      job->iv = e + kEspHdrLen;
-      job->iv_len_in_bytes = iv_len;
-      job->hash_alg = h.imb_hash;
-      job->hash_start_src_offset_in_bytes = 0;
-      job->msg_len_to_hash_in_bytes = kEspHdrLen + iv_len + plen + esn_extra;
-      job->auth_tag_output = icv;
-      job->auth_tag_output_len_in_bytes = icv_len;
-      job->u.HMAC._hashed_auth_key_xor_ipad = k->ipad;
-      job->u.HMAC._hashed_auth_key_xor_opad = k->opad;
-      job->user_data = reinterpret_cast<void*>(uintptr_t{i});
-      job = IMB_SUBMIT_JOB_NOCHECK(mgr);
-      while (job) {
-        retire(job);
-        job = IMB_GET_COMPLETED_JOB(mgr);
+      for (uint32_t q = 0; q < got; ++q) {
+        const uint16_t j = static_cast<uint16_t>(j0 + q);
+        const uint64_t s = s0 + j;
+        std::byte* eb = sc.esp[j];
+        const uint32_t plen = sc.plen[j];
+        outb_seq(F::kOuter, eb, sc.csum[j], s);
+        uint8_t* e = reinterpret_cast<uint8_t*>(eb);
+        uint8_t* icv = e + kEspHdrLen + iv_len + plen;
+        if constexpr (iv_len != 0) {
+#if defined(__AES__)
+          ivk.write(eb + kEspHdrLen, s);
+#else
+          std::memcpy(e + kEspHdrLen, sc.iv_out[j], 16);
+#endif
+        }
+        /* RFC 4303 2.2.1/3.3.2.1: with ESN the high half follows the
+         * payload for the ICV computation only; the ICV then covers it. */
+        if (esn_extra)
+          store_be32(reinterpret_cast<std::byte*>(icv), static_cast<uint32_t>(s >> 32));
+        IMB_JOB* job = jobs[q];
+        job->cipher_mode = cmode;
+        job->cipher_direction = IMB_DIR_ENCRYPT;
+        job->chain_order = IMB_ORDER_CIPHER_HASH;
+        job->enc_keys = k->enc;
+        job->dec_keys = k->dec;
+        job->key_len_in_bytes = klen;
+        job->src = e;
+        job->dst = e + kEspHdrLen + iv_len;
+        job->cipher_start_src_offset_in_bytes = kEspHdrLen + iv_len;
+        job->msg_len_to_cipher_in_bytes = plen;
+        job->iv = e + kEspHdrLen;
+        job->iv_len_in_bytes = iv_len;
+        job->hash_alg = halg;
+        job->hash_start_src_offset_in_bytes = 0;
+        job->msg_len_to_hash_in_bytes = kEspHdrLen + iv_len + plen + esn_extra;
+        job->auth_tag_output = icv;
+        job->auth_tag_output_len_in_bytes = icv_len;
+        job->u.HMAC._hashed_auth_key_xor_ipad = k->ipad;
+        job->u.HMAC._hashed_auth_key_xor_opad = k->opad;
+        job->user_data = reinterpret_cast<void*>(uintptr_t{sc.idx[j]});
       }
+      uint32_t left = got;
+      uint32_t done = IMB_SUBMIT_BURST_NOCHECK(mgr, got, jobs);
+      for (;;) {  /* completed jobs are at jobs[0..done) */
+        for (uint32_t q = 0; q < done; ++q)
+          if (jobs[q]->status != IMB_STATUS_COMPLETED) [[unlikely]] {
+            crypto_failed(sc, jobs[q]);
+            crypto_bad = true;
+          }
+        if (left -= done; left == 0) break;
+        done = IMB_FLUSH_BURST(mgr, left, jobs);
+      }
+      j0 = static_cast<uint16_t>(j0 + got);
     }
-    while (IMB_JOB* job = IMB_FLUSH_JOB(mgr)) retire(job);
   }
 
   /* (5) counters, once per burst */
-  uint64_t bytes = 0, good = 0;
+  EspSaStats& st = *h.stats;
+  any_bad |= crypto_bad;
+  if (!any_bad) [[likely]] {
+    stats_add(st.packets, n);
+    stats_add(st.bytes, bytes);
+    return n;
+  }
+  uint64_t good = 0;
+  bytes = 0;
   uint64_t drops[static_cast<size_t>(EspDrop::kCount)] = {};
   for (uint16_t i = 0; i < n; ++i) {
     if (sc.bad[i]) {
@@ -280,21 +418,13 @@ uint16_t outb_burst(EspEngine& eng, EspSa& sa, PktView** pkts, uint16_t n) noexc
       ++drops[sc.drop[i]];
     } else {
       ++good;
+      bytes += sc.len[i];
     }
   }
-  if (!any_bad) {
-    for (uint16_t i = 0; i < n; ++i) bytes += sc.len[i];
-  } else {
-    for (uint16_t i = 0; i < n; ++i)
-      if (!sc.bad[i]) bytes += sc.len[i];
-  }
-  EspSaStats& st = *h.stats;
   stats_add(st.packets, good);
   stats_add(st.bytes, bytes);
-  if (any_bad)
-    for (size_t d = 1; d < static_cast<size_t>(EspDrop::kCount); ++d) stats_add(st.drops[d], drops[d]);
-
-  return any_bad ? move_bad_to_tail(pkts, n, sc.bad) : n;
+  for (size_t d = 1; d < static_cast<size_t>(EspDrop::kCount); ++d) stats_add(st.drops[d], drops[d]);
+  return move_bad_to_tail(pkts, n, sc.bad);
 }
 
 }  // namespace
@@ -305,8 +435,20 @@ uint16_t esp_outb_process(EspEngine& eng, EspSa& sa, PktView** pkts, uint16_t n)
     stats_add(sa.impl()->stats.drops[static_cast<size_t>(EspDrop::kSpiMismatch)], n);
     return 0;
   }
-  if (n <= kMaxBurst) return outb_burst(eng, sa, pkts, n);
-  return esp_in_chunks(pkts, n, [&](PktView** p, uint16_t c) { return outb_burst(eng, sa, p, c); });
+  EspSaHot& h = sa.impl()->hot;
+  uint16_t good = 0;
+  const bool known = esp_with_fmt<true>(h, [&]<class F>(F) {
+    if (n <= kMaxBurst)
+      good = outb_burst<F>(eng, h, pkts, n);
+    else
+      good = esp_in_chunks(pkts, n,
+                           [&](PktView** p, uint16_t c) { return outb_burst<F>(eng, h, p, c); });
+  });
+  if (!known) [[unlikely]] {  /* not one of the suites' formats: cannot happen */
+    for (uint16_t i = 0; i < n; ++i) pkts[i]->drop = static_cast<uint16_t>(EspDrop::kCryptoError);
+    stats_add(sa.impl()->stats.drops[static_cast<size_t>(EspDrop::kCryptoError)], n);
+  }
+  return good;
 }
 
 }  // namespace mipvpn

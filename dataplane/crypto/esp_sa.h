@@ -25,6 +25,7 @@ namespace mipvpn {
 inline constexpr uint32_t kAesRoundKeysLen = 16 * 15;  /* AES-256 schedule, fits 128 */
 inline constexpr uint32_t kEspMaxIcv = 16;
 inline constexpr uint32_t kOuterTmplLen = 28;          /* IPv4 + UDP */
+inline constexpr uint32_t kHdrTmplLen = 48;            /* outer + ESP header, zero-filled */
 
 /* Expanded keys, computed once in EspSa::create, never per packet. */
 struct alignas(64) EspKeys {
@@ -62,7 +63,13 @@ struct alignas(64) EspSaHot {
   IMB_CIPHER_MODE imb_cipher = IMB_CIPHER_NULL;
   IMB_HASH_ALG imb_hash = IMB_AUTH_NULL;
   IMB_KEY_SIZE_BYTES imb_key_len = IMB_KEY_128_BYTES;
-  uint8_t outer_tmpl[kOuterTmplLen] = {};  /* IPv4 [+ UDP], variable fields 0 */
+  uint16_t max_plen = 0;    /* outbound: largest encrypted part, 65535 - hdr_len - icv_len */
+  uint8_t tmpl_off2 = 0;    /* outbound: outer_len - 8, see hdr_tmpl */
+  /* Outbound: outer IPv4 [+ UDP] + SPI + zero sequence number, variable
+   * fields 0, zero-filled to the end. Copied per packet as 16-byte blocks
+   * at 0, at tmpl_off2 and (UDP) at 16: together they cover outer + 8
+   * bytes and never pass hdr_len (28 at least, 36 with UDP). */
+  alignas(16) uint8_t hdr_tmpl[kHdrTmplLen] = {};
   const EspKeys* keys = nullptr;
   EspSaStats* stats = nullptr;
   ReplayWindow* replay = nullptr;           /* inbound */
@@ -82,6 +89,48 @@ class EspSaImpl {
   std::unique_ptr<ReplayWindow> replay;
 };
 
+/*
+ * The wire format of a suite, as compile-time constants: the burst
+ * functions are instantiated once per format (and UDP encapsulation)
+ * so that lengths and offsets are immediates, not loads. Formats:
+ * GCM (4, 8, 16), CBC-SHA1 (16, 16, 12), CBC-SHA256 (16, 16, 16),
+ * NULL-SHA1 (4, 0, 12), NULL-SHA256 (4, 0, 16).
+ */
+template <uint32_t Align, uint32_t Iv, uint32_t Icv, bool Natt = false>
+struct EspFmt {
+  static constexpr uint32_t kAlign = Align;  /* ciphertext alignment, max(block, 4) */
+  static constexpr uint32_t kIv = Iv;
+  static constexpr uint32_t kIcv = Icv;
+  static constexpr bool kNatt = Natt;
+  static constexpr bool kGcm = Iv == 8;
+  static constexpr uint32_t kOuter = Natt ? 28 : 20;
+  static constexpr uint32_t kHdr = kOuter + 8 + Iv;  /* outer + ESP header + IV */
+  static constexpr uint32_t kMaxPlen = 65535 - kHdr - Icv;
+};
+
+/* Call f(EspFmt<...>{}) for the SA's format; false if it has none. */
+template <bool WithNatt, class F>
+inline bool esp_with_fmt(const EspSaHot& h, F&& f) noexcept {
+  const uint32_t key = (uint32_t{h.align} << 16) | (uint32_t{h.iv_len} << 8) | h.icv_len;
+  auto go = [&]<uint32_t A, uint32_t I, uint32_t C>() {
+    if constexpr (WithNatt) {
+      if (h.natt) {
+        f(EspFmt<A, I, C, true>{});
+        return;
+      }
+    }
+    f(EspFmt<A, I, C, false>{});
+  };
+  switch (key) {
+    case (4u << 16) | (8u << 8) | 16u: go.template operator()<4, 8, 16>(); return true;
+    case (16u << 16) | (16u << 8) | 12u: go.template operator()<16, 16, 12>(); return true;
+    case (16u << 16) | (16u << 8) | 16u: go.template operator()<16, 16, 16>(); return true;
+    case (4u << 16) | (0u << 8) | 12u: go.template operator()<4, 0, 12>(); return true;
+    case (4u << 16) | (0u << 8) | 16u: go.template operator()<4, 0, 16>(); return true;
+    default: return false;
+  }
+}
+
 /* Per-engine burst scratch, fixed size (STYLE: no allocation per burst). */
 struct alignas(64) EspScratch {
   alignas(64) uint8_t iv_in[kMaxBurst][16];    /* CBC: counter blocks */
@@ -92,6 +141,7 @@ struct alignas(64) EspScratch {
   std::byte* esp[kMaxBurst];     /* start of the ESP header */
   uint32_t len[kMaxBurst];       /* by packet: inner length (out), ciphertext (in) */
   uint32_t plen[kMaxBurst];      /* by slot: encrypted payload length */
+  uint32_t csum[kMaxBurst];      /* outbound, by slot: outer checksum partial sum without the ID */
   uint16_t idx[kMaxBurst];       /* packets still in play, in order */
   uint16_t drop[kMaxBurst];
   bool bad[kMaxBurst];

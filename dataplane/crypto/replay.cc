@@ -18,7 +18,7 @@ ReplayWindow::ReplayWindow(uint32_t size, bool esn) : esn_(esn) {
 
 ReplayWindow::~ReplayWindow() = default;
 
-ReplayVerdict ReplayWindow::update(uint64_t s) noexcept {
+ReplayVerdict ReplayWindow::update_slow(uint64_t s) noexcept {
   const ReplayVerdict v = verdict(s);
   if (v != ReplayVerdict::kOk) return v;
   if (size_ == 0) {
