@@ -28,30 +28,14 @@
 #include "codec/mip_tunnel.h"
 #include "codec/natt.h"
 
+#include "../common/hex.h"
+
 using namespace mipvpn;
 
 namespace {
 
-bool from_hex(const std::string& s, std::vector<std::byte>* out) {
-  if (s.size() % 2) return false;
-  out->clear();
-  for (size_t i = 0; i < s.size(); i += 2) {
-    unsigned v = 0;
-    if (std::sscanf(s.c_str() + i, "%2x", &v) != 1) return false;
-    out->push_back(std::byte(v));
-  }
-  return true;
-}
-
-std::string to_hex(cbytes b) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (auto x : b) {
-    s += d[std::to_integer<unsigned>(x) >> 4];
-    s += d[std::to_integer<unsigned>(x) & 15];
-  }
-  return s;
-}
+using test::from_hex;
+using test::to_hex;
 
 int ipv4_parse_cmd() {
   std::string line;
