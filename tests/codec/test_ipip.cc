@@ -14,13 +14,7 @@ using test::Buf;
 using test::cat;
 using test::hex;
 
-/* scapy 2.5.0: IP(src=10.1.0.5, dst=10.2.0.9, id=0x1234, ttl=63, tos=0xb8,
- * flags=DF) / UDP(sport=7, dport=7) / "ping". */
-std::vector<std::byte> inner() {
-  return hex({0x45, 0xb8, 0x00, 0x20, 0x12, 0x34, 0x40, 0x00, 0x3f, 0x11, 0x14,
-              0xd1, 0x0a, 0x01, 0x00, 0x05, 0x0a, 0x02, 0x00, 0x09, 0x00, 0x07,
-              0x00, 0x07, 0x00, 0x0c, 0x0c, 0xe7, 0x70, 0x69, 0x6e, 0x67});
-}
+std::vector<std::byte> inner() { return test::scapy_inner(); }
 /* scapy 2.5.0: IP(src=198.51.100.1, dst=203.0.113.7, id=0x0101, ttl=64,
  * tos=0xb8, flags=DF, proto=4) / inner(): TOS and DF as RFC 2003 3.1 says. */
 std::vector<std::byte> outer_hdr() {

@@ -14,12 +14,7 @@ using test::Buf;
 using test::cat;
 using test::hex;
 
-/* The same inner datagram as test_ipip.cc (scapy 2.5.0). */
-std::vector<std::byte> inner() {
-  return hex({0x45, 0xb8, 0x00, 0x20, 0x12, 0x34, 0x40, 0x00, 0x3f, 0x11, 0x14,
-              0xd1, 0x0a, 0x01, 0x00, 0x05, 0x0a, 0x02, 0x00, 0x09, 0x00, 0x07,
-              0x00, 0x07, 0x00, 0x0c, 0x0c, 0xe7, 0x70, 0x69, 0x6e, 0x67});
-}
+std::vector<std::byte> inner() { return test::scapy_inner(); }
 /* scapy 2.5.0, home agent to the NAT in front of a mobile node:
  * IP(src=203.0.113.7, dst=198.51.100.1, id=0x0202, ttl=64, tos=0xb8,
  * flags=DF) / UDP(sport=434, dport=40000, chksum=0) / MobileIP(type=4) /
