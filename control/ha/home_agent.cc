@@ -7,25 +7,6 @@
 
 namespace mipvpn {
 
-std::optional<Ipv4Prefix> Ipv4Prefix::parse(std::string_view s) {
-  Ipv4Prefix p;
-  const auto slash = s.find('/');
-  const auto a = Ipv4Addr::parse(s.substr(0, slash));
-  if (!a) return std::nullopt;
-  p.addr = *a;
-  p.len = 32;
-  if (slash != std::string_view::npos) {
-    const std::string_view l = s.substr(slash + 1);
-    unsigned v = 0;
-    auto [q, ec] = std::from_chars(l.data(), l.data() + l.size(), v);
-    if (ec != std::errc{} || q != l.data() + l.size() || l.empty() || v > 32) return std::nullopt;
-    p.len = static_cast<uint8_t>(v);
-  }
-  const uint32_t m = p.len == 0 ? 0 : (p.len >= 32 ? ~0u : ~0u << (32 - p.len));
-  if ((p.addr.host() & ~m) != 0) return std::nullopt;  /* host bits set: a typo */
-  return p;
-}
-
 /* One request in flight through process_request. */
 struct HomeAgent::Ctx {
   cbytes msg;

@@ -97,18 +97,6 @@ enum class HaUdpTunnelPolicy : uint8_t {
   kUnsupported,  /* behave as a home agent without RFC 3519: skip the extension */
 };
 
-struct Ipv4Prefix {
-  Ipv4Addr addr;
-  uint8_t len = 32;
-  bool contains(Ipv4Addr a) const noexcept {
-    if (len == 0) return true;
-    const uint32_t m = len >= 32 ? ~0u : ~0u << (32 - len);
-    return (a.host() & m) == (addr.host() & m);
-  }
-  /* "10.0.0.0/8" or a bare address (/32); host bits must be zero. */
-  static std::optional<Ipv4Prefix> parse(std::string_view s);
-};
-
 struct HaConfig {
   HaRole role = HaRole::kXha;
   std::vector<Ipv4Addr> addresses;     /* ours; the first goes into 136 replies */

@@ -103,4 +103,22 @@ void ipv4_set_tos(Ipv4Hdr* h, uint8_t tos) noexcept {
   h->csum = be16::from_host(csum_update16(h->csum.host(), old_word, new_word));
 }
 
+std::optional<Ipv4Prefix> Ipv4Prefix::parse(std::string_view s) {
+  Ipv4Prefix p;
+  const auto slash = s.find('/');
+  const auto a = Ipv4Addr::parse(s.substr(0, slash));
+  if (!a) return std::nullopt;
+  p.addr = *a;
+  p.len = 32;
+  if (slash != std::string_view::npos) {
+    const std::string_view l = s.substr(slash + 1);
+    unsigned v = 0;
+    auto [q, ec] = std::from_chars(l.data(), l.data() + l.size(), v);
+    if (ec != std::errc{} || q != l.data() + l.size() || l.empty() || v > 32) return std::nullopt;
+    p.len = static_cast<uint8_t>(v);
+  }
+  if ((p.addr.host() & ~Ipv4Prefix::mask(p.len)) != 0) return std::nullopt;  /* host bits set: a typo */
+  return p;
+}
+
 }  // namespace mipvpn

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* IPv4 addresses: a strong type over a host-order value. */
+/* IPv4 addresses and prefixes: strong types over host-order values. */
 #pragma once
 
 #include <cstdint>
@@ -24,6 +24,21 @@ class Ipv4Addr {
 
  private:
   uint32_t v_ = 0;
+};
+
+/* An address prefix "a.b.c.d/len" (trusted networks, routes, SPD selectors). */
+struct Ipv4Prefix {
+  Ipv4Addr addr;
+  uint8_t len = 32;  /* 0..32 */
+
+  static constexpr uint32_t mask(uint8_t len) noexcept {
+    return len == 0 ? 0u : (len >= 32 ? ~0u : ~0u << (32 - len));
+  }
+  constexpr bool contains(Ipv4Addr a) const noexcept {
+    return ((a.host() ^ addr.host()) & mask(len)) == 0;
+  }
+  /* "10.0.0.0/8" or a bare address (/32); host bits must be zero. */
+  static std::optional<Ipv4Prefix> parse(std::string_view s);
 };
 
 }  // namespace mipvpn
