@@ -305,7 +305,7 @@ uint16_t Runtime::poll_punts(CtlPkt* out, uint16_t max) noexcept {
       c.mbuf = m;
       c.view = mbuf_to_view(m);
       c.arp = m->packet_type == kPuntTypeArp;
-      c.port = s.index_of_id[m->port];
+      c.port = m->port < s.index_of_id.size() ? s.index_of_id[m->port] : 0;
     }
   }
   return n;

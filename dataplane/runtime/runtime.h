@@ -40,14 +40,14 @@ struct rte_rcu_qsbr;
 namespace mipvpn {
 
 struct PortSpec {
-  std::string name;    /* ours, for messages */
+  std::string name{};  /* ours, for messages */
   /* "net_ring0", "net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap" (a vdev:
    * created here, or taken as it is when EAL's --vdev or the caller already
    * made an ethdev of that name), or a PCI address "0000:03:00.0" probed
    * by EAL. */
-  std::string device;
+  std::string device{};
   uint16_t mtu = 1500; /* IPv4 MTU; at most 2030 (single 2048-byte segment) */
-  std::optional<MacAddr> mac; /* set on the port; else the port's own */
+  std::optional<MacAddr> mac{}; /* set on the port; else the port's own */
 };
 
 /* A static neighbour: next hop `ip` out of port index `port` is at `mac`. */

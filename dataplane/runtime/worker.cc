@@ -35,8 +35,10 @@ struct Loop {
     if (n_dead) rte_pktmbuf_free_bulk(s.dead.data(), n_dead);
     n_dead = 0;
   }
-  void punt(rte_mbuf* m, uint32_t type) noexcept {
+  /* Not every PMD sets mbuf->port (net_ring does not): set it here. */
+  void punt(rte_mbuf* m, uint32_t type, uint16_t port) noexcept {
     m->packet_type = type;
+    m->port = sh.port_id[port];
     s.punt[n_punt++] = m;
     if (n_punt == kMaxBurst) flush_punt();
   }
@@ -66,7 +68,7 @@ struct Loop {
           view_to_mbuf(v, mb);
           m[k++] = mb;
           break;
-        case EthRxKind::kArp: punt(mb, kPuntTypeArp); break;
+        case EthRxKind::kArp: punt(mb, kPuntTypeArp, port); break;
         case EthRxKind::kRunt: kill(mb, RtDrop::kRunt); break;
         case EthRxKind::kNotForUs: kill(mb, RtDrop::kNotForUs); break;
         case EthRxKind::kVlan: kill(mb, RtDrop::kVlan); break;
@@ -135,7 +137,7 @@ struct Loop {
         s.tx[verdict][s.tx_n[verdict]++] = mb;
       } else if (verdict == kVerdictPunt) {
         view_to_mbuf(v, mb);
-        punt(mb, kPuntTypeIpv4);
+        punt(mb, kPuntTypeIpv4, port);
       } else if (verdict == kVerdictDrop) {
         const size_t slot = v.drop < kStageDropSlots ? v.drop : kStageDropSlots - 1;
         WorkerCounters::add(w.counters->stage_drops[slot], 1);
