@@ -387,5 +387,12 @@ const MacAddr& Runtime::port_mac(uint16_t port) const noexcept { return s_->port
 bool Runtime::port_rss(uint16_t port) const noexcept { return s_->ports[port].rss; }
 const std::vector<std::string>& Runtime::notes() const noexcept { return s_->notes; }
 rte_rcu_qsbr* Runtime::qsbr() const noexcept { return s_->sh.qsbr; }
+uint64_t Runtime::rcu_start() noexcept { return rte_rcu_qsbr_start(s_->sh.qsbr); }
+bool Runtime::rcu_check(uint64_t token) noexcept {
+  return rte_rcu_qsbr_check(s_->sh.qsbr, token, false) == 1;
+}
+void Runtime::rcu_synchronize() noexcept {
+  rte_rcu_qsbr_synchronize(s_->sh.qsbr, RTE_QSBR_THRID_INVALID);
+}
 
 }  // namespace mipvpn

@@ -138,6 +138,13 @@ class Runtime {
   /* Things setup decided that a user should know (clamped workers, ...). */
   const std::vector<std::string>& notes() const noexcept;
   rte_rcu_qsbr* qsbr() const noexcept;  /* one thread id per worker */
+  /* Grace periods over the workers (rte_rcu_qsbr, thread id = worker
+   * index): rcu_start() after unpublishing a table, free it once
+   * rcu_check(token) is true; rcu_synchronize() blocks until every running
+   * worker has passed a quiescent state. Control thread. */
+  uint64_t rcu_start() noexcept;
+  bool rcu_check(uint64_t token) noexcept;
+  void rcu_synchronize() noexcept;
 
   struct State;
  private:

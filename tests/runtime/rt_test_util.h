@@ -51,11 +51,14 @@ inline std::string lcore_arg() {
 
 class EalEnv : public ::testing::Environment {
  public:
-  explicit EalEnv(std::string prefix) : prefix_(std::move(prefix)) {}
+  explicit EalEnv(std::string prefix, std::vector<std::string> extra = {})
+      : prefix_(std::move(prefix)), extra_(std::move(extra)) {}
   void SetUp() override {
-    const RtStatus st = eal_init({"--no-huge", "-m", "256", "--no-pci", "--no-telemetry",
-                                  "--file-prefix=" + prefix_ + std::to_string(getpid()),
-                                  lcore_arg(), "--log-level=*:warning"});
+    std::vector<std::string> args = {"--no-huge", "-m", "256", "--no-pci", "--no-telemetry",
+                                     "--file-prefix=" + prefix_ + std::to_string(getpid()),
+                                     lcore_arg(), "--log-level=*:warning"};
+    args.insert(args.end(), extra_.begin(), extra_.end());
+    const RtStatus st = eal_init(args);
     ASSERT_TRUE(st.ok()) << st.error;
     pool = rte_pktmbuf_pool_create("rt_test_pool", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
     ASSERT_NE(pool, nullptr);
@@ -68,6 +71,7 @@ class EalEnv : public ::testing::Environment {
 
  private:
   std::string prefix_;
+  std::vector<std::string> extra_;
 };
 
 inline constexpr MacAddr kMac0{{0x02, 0, 0, 0, 0, 0x10}};

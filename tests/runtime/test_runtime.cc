@@ -5,6 +5,8 @@
  * wrong EtherTypes and missing neighbours counted, software spread over
  * two workers keeping one SPI on one worker, clean shutdown.
  */
+#include <rte_ethdev.h>
+
 #include <set>
 
 #include "rt_test_util.h"
@@ -12,7 +14,7 @@
 namespace mipvpn::rt_test {
 namespace {
 
-const auto* const kEnv = ::testing::AddGlobalTestEnvironment(new EalEnv("mipvpn_rt_"));
+const auto* const kEnv = ::testing::AddGlobalTestEnvironment(new EalEnv("mipvpn_rt_", {"--vdev=net_null_eal0,size=64"}));
 
 const Ipv4Addr kSrc{192, 0, 2, 1};
 
@@ -273,6 +275,67 @@ TEST(Runtime, CreatesAVdevFromItsDeviceString) {
   /* Removed on shutdown: the same name can be made again. */
   r = Runtime::create(cfg, test_factory());
   EXPECT_TRUE(r.rt) << r.error;
+}
+
+TEST(Runtime, TakesAVdevThatEalAlreadyMade) {
+  RuntimeConfig cfg;
+  cfg.ports = {{.name = "eal", .device = "net_null_eal0,size=128"}};
+  cfg.rx_desc = 128;
+  cfg.tx_desc = 128;
+  cfg.catch_signals = false;
+  RuntimeOrError r = Runtime::create(cfg, test_factory());
+  ASSERT_TRUE(r.rt) << r.error;
+  uint16_t id = 0;
+  ASSERT_EQ(rte_eth_dev_get_port_by_name("net_null_eal0", &id), 0);
+  EXPECT_EQ(r.rt->port_id(0), id);
+  ASSERT_FALSE(r.rt->notes().empty()); /* its arguments were not applied */
+  EXPECT_NE(r.rt->notes()[0].find("already exists"), std::string::npos) << r.rt->notes()[0];
+}
+
+TEST(Runtime, ReadsOneRssQueuePerWorkerWhenThePortHasThem) {
+  /* net_null offers RSS and many queues: no software spread. */
+  RuntimeConfig cfg;
+  cfg.workers = 2;
+  cfg.ports = {{.name = "rss", .device = "net_null_rt2,size=64"}};
+  cfg.rx_desc = 128;
+  cfg.tx_desc = 128;
+  cfg.worker_idle_sleep_us = 50;
+  cfg.catch_signals = false;
+  RuntimeOrError r = Runtime::create(cfg, test_factory());
+  ASSERT_TRUE(r.rt) << r.error;
+  EXPECT_TRUE(r.rt->port_rss(0));
+  ASSERT_TRUE(r.rt->start().ok());
+  ASSERT_TRUE(wait_for([&] {
+    return r.rt->worker_counts(0).rx > 100 && r.rt->worker_counts(1).rx > 100;
+  }));
+  EXPECT_EQ(r.rt->counts().spread, 0u);
+}
+
+TEST(Runtime, GracePeriodsPassWhileWorkersRun) {
+  Rig rig(2);
+  ASSERT_TRUE(rig.rt);
+  const uint64_t t = rig.rt->rcu_start();
+  EXPECT_TRUE(wait_for([&] { return rig.rt->rcu_check(t); }));
+  rig.rt->rcu_synchronize(); /* returns: both workers report quiescent states */
+  rig.rt->stop();
+  rig.rt->rcu_synchronize(); /* offline workers do not hold it up */
+}
+
+struct HookCount {
+  std::array<std::atomic<uint64_t>, 2> n{};
+};
+
+TEST(Runtime, CallsTheQuiescentHookOnEveryWorker) {
+  Rig rig(2, false);
+  ASSERT_TRUE(rig.rt);
+  HookCount hc;
+  const RtStatus st = rig.rt->start(
+      [](unsigned w, void* ctx) noexcept {
+        static_cast<HookCount*>(ctx)->n[w].fetch_add(1, std::memory_order_relaxed);
+      },
+      &hc);
+  ASSERT_TRUE(st.ok()) << st.error;
+  EXPECT_TRUE(wait_for([&] { return hc.n[0].load() > 10 && hc.n[1].load() > 10; }));
 }
 
 }  // namespace
