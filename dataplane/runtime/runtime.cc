@@ -22,13 +22,22 @@ namespace mipvpn {
 
 namespace {
 
+/* Set from the signal handler: lock-free atomics only (async-signal-safe).
+ * g_stop_target is the running runtime's worker stop flag, so that the
+ * workers stop on the signal itself, whatever the control thread does. */
 std::atomic<bool> g_signalled{false};
+std::atomic<std::atomic<bool>*> g_stop_target{nullptr};
 static_assert(std::atomic<bool>::is_always_lock_free);
+static_assert(std::atomic<std::atomic<bool>*>::is_always_lock_free);
 unsigned g_instances = 0;
 struct sigaction g_old_int, g_old_term;
 bool g_signals_set = false;
 
-extern "C" void on_signal(int) { g_signalled.store(true, std::memory_order_relaxed); }
+extern "C" void on_signal(int) {
+  g_signalled.store(true, std::memory_order_relaxed);
+  if (std::atomic<bool>* t = g_stop_target.load(std::memory_order_relaxed))
+    t->store(true, std::memory_order_relaxed);
+}
 
 void catch_signals() {
   if (g_signals_set) return;
@@ -250,6 +259,7 @@ RtStatus Runtime::start(QuiescentHook hook, void* hook_ctx) {
     if (RtStatus st = port_start(p); !st.ok()) return st;
   if (s.cfg.catch_signals) {
     g_signalled.store(false);
+    g_stop_target.store(&s.sh.stop);
     catch_signals();
   }
   s.started = true;
@@ -272,7 +282,10 @@ void Runtime::stop() noexcept {
   for (auto& w : s.workers)
     if (w->launched) rte_eal_wait_lcore(w->lcore);
   for (auto& w : s.workers) w->launched = false;
-  if (s.cfg.catch_signals) release_signals();
+  if (s.cfg.catch_signals) {
+    release_signals();
+    g_stop_target.store(nullptr);
+  }
   for (auto& w : s.workers) free_ring_mbufs(w->punt);
   for (rte_ring* r : s.sh.spread) free_ring_mbufs(r);
   for (auto& p : s.ports) port_close(p);

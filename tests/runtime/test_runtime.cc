@@ -7,6 +7,7 @@
  */
 #include <rte_ethdev.h>
 
+#include <csignal>
 #include <set>
 
 #include "rt_test_util.h"
@@ -319,6 +320,32 @@ TEST(Runtime, GracePeriodsPassWhileWorkersRun) {
   rig.rt->rcu_synchronize(); /* returns: both workers report quiescent states */
   rig.rt->stop();
   rig.rt->rcu_synchronize(); /* offline workers do not hold it up */
+}
+
+TEST(Runtime, StopsOnSigterm) {
+  RingPort a = RingPort::make("s", 2);
+  RuntimeConfig cfg;
+  cfg.ports = {{.name = "sig", .device = a.name}};
+  cfg.rx_desc = 128;
+  cfg.tx_desc = 128;
+  cfg.worker_idle_sleep_us = 50;
+  cfg.control_sleep_us = 100;
+  cfg.catch_signals = true;
+  RuntimeOrError r = Runtime::create(cfg, test_factory());
+  ASSERT_TRUE(r.rt) << r.error;
+  ASSERT_TRUE(r.rt->start().ok());
+  int ticks = 0;
+  r.rt->run([&](Runtime&) {
+    if (++ticks == 3) std::raise(SIGTERM); /* caught: run() returns */
+  });
+  EXPECT_GE(ticks, 3);
+  EXPECT_TRUE(r.rt->stop_requested());
+  r.rt.reset();
+  /* The handler is gone with the runtime: the default one is back. */
+  struct sigaction now {};
+  sigaction(SIGTERM, nullptr, &now);
+  EXPECT_EQ(now.sa_handler, SIG_DFL);
+  a.free_rings();
 }
 
 struct HookCount {
