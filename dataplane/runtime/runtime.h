@@ -13,6 +13,9 @@
  * checked and stripped (runtime/eth.h), ARP is punted to the control
  * thread, then each worker's own Pipeline runs on the burst.
  *
+ * A forwarded packet whose next hop is 0.0.0.0 goes to its IPv4
+ * destination (a connected route).
+ *
  * Threads: create(), start(), stop(), the send/poll calls and run() belong
  * to the control thread (the EAL main lcore); counts() may be called from
  * any thread.

@@ -124,7 +124,10 @@ struct Loop {
           kill(mb, RtDrop::kBadOutPort);
           continue;
         }
-        const MacAddr* dst = sh.neigh[verdict]->lookup(s.next_hop[i]);
+        /* Next hop 0.0.0.0: directly connected, resolve the destination. */
+        Ipv4Addr nh = s.next_hop[i];
+        if (nh.host() == 0 && v.data_len >= 20) nh = Ipv4Addr(load_be32(v.data() + 16));
+        const MacAddr* dst = sh.neigh[verdict]->lookup(nh);
         if (!dst) {
           kill(mb, RtDrop::kNoNeighbour);
           continue;

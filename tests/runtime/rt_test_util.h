@@ -4,7 +4,8 @@
  * Environment), frames built with our codecs, ports made from our own
  * rte_rings (net_ring), and a trivial Pipeline:
  *   from port 0: UDP to port 434 -> punt; ICMP -> drop (reason 7);
- *                anything else -> port 1, next hop = IPv4 destination;
+ *                anything else -> port 1, next hop = IPv4 destination
+ *                (left 0.0.0.0 for TCP: connected);
  *   from any other port: drop (reason 1).
  */
 #pragma once
@@ -209,7 +210,8 @@ class TestPipeline final : public Pipeline {
         p.drop = 7;
       } else {
         p.user = 1;
-        next_hop[i] = Ipv4Addr(load_be32(d + 16));
+        /* TCP: leave the next hop 0 (a connected route: the destination). */
+        if (proto != 6) next_hop[i] = Ipv4Addr(load_be32(d + 16));
       }
     }
   }

@@ -67,7 +67,9 @@ TEST(Runtime, ForwardsWithTheNextHopsEthernetHeader) {
   EXPECT_EQ(rig.rt->port_mac(0), kMac0);
   std::vector<Bytes> sent;
   for (uint32_t i = 0; i < 5; ++i) {
-    const Bytes l3 = ipv4(kSrc, kNhIp, kIpProtoEsp, esp(0x1000 + i, i + 1));
+    /* The last one is TCP, for which the pipeline gives next hop 0.0.0.0. */
+    const Bytes l3 = i < 4 ? ipv4(kSrc, kNhIp, kIpProtoEsp, esp(0x1000 + i, i + 1))
+                           : ipv4(kSrc, kNhIp, 6, Bytes(20, 0));
     sent.push_back(l3);
     /* Unicast to our MAC, and broadcast: both accepted. */
     rig.p0.inject(eth(i % 2 ? kMacBroadcast : kMac0, kPeer, kEtherTypeIpv4, l3));
