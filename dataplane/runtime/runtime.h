@@ -117,7 +117,9 @@ class Runtime {
   void request_stop() noexcept;
   bool stop_requested() const noexcept;
 
-  /* Up to max punted packets; the caller owns them (send or free). */
+  /* Up to max punted packets; the caller owns them (send or free) and
+   * must give every one back before the Runtime is destroyed (its
+   * mempools go with it). */
   uint16_t poll_punts(CtlPkt* out, uint16_t max) noexcept;
   /* A fresh packet for `port` (its socket's pool): empty, data_off at the
    * default headroom. mbuf == nullptr when the pool is empty. */
