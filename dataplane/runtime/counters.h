@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Runtime counters: one cache-line aligned block per worker, written by
+ * that worker only (once per burst, from locals) and summed by the control
+ * thread on read. Relaxed atomics: plain loads and stores on x86, and no
+ * data race for the reader. No DPDK.
+ */
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string_view>
+
+namespace mipvpn {
+
+/* Why the runtime (not a stage) dropped a packet. */
+enum class RtDrop : uint8_t {
+  kRunt,          /* frame shorter than an Ethernet header */
+  kNotForUs,      /* destination MAC neither ours nor broadcast */
+  kVlan,          /* 802.1Q / 802.1ad tagged */
+  kEtherType,     /* neither IPv4 nor ARP */
+  kMultiSeg,      /* chained mbuf: single-segment only */
+  kSpreadFull,    /* software RSS ring to another worker full */
+  kPipeline,      /* a stage refused it (see stage_drops by its reason) */
+  kBadOutPort,    /* verdict names a port that does not exist */
+  kNoNeighbour,   /* no Ethernet address for the next hop */
+  kNoHeadroom,    /* no room for the Ethernet header */
+  kTxFull,        /* tx_burst did not take it */
+  kPuntFull,      /* ring to the control thread full */
+  kCount
+};
+inline constexpr size_t kRtDropCount = static_cast<size_t>(RtDrop::kCount);
+
+constexpr std::string_view to_string(RtDrop r) noexcept {
+  switch (r) {
+    case RtDrop::kRunt: return "runt";
+    case RtDrop::kNotForUs: return "not_for_us";
+    case RtDrop::kVlan: return "vlan";
+    case RtDrop::kEtherType: return "ethertype";
+    case RtDrop::kMultiSeg: return "multi_segment";
+    case RtDrop::kSpreadFull: return "spread_ring_full";
+    case RtDrop::kPipeline: return "pipeline";
+    case RtDrop::kBadOutPort: return "bad_out_port";
+    case RtDrop::kNoNeighbour: return "no_neighbour";
+    case RtDrop::kNoHeadroom: return "no_headroom";
+    case RtDrop::kTxFull: return "tx_full";
+    case RtDrop::kPuntFull: return "punt_ring_full";
+    case RtDrop::kCount: break;
+  }
+  return "?";
+}
+
+/* Stage drop reasons (PktView::drop) counted one per slot; the last slot
+ * takes every reason >= kStageDropSlots - 1. */
+inline constexpr size_t kStageDropSlots = 64;
+
+/* A sum, as the control thread reads it. */
+struct RtCounts {
+  uint64_t rx = 0;      /* frames received from ports */
+  uint64_t tx = 0;      /* frames a port took */
+  uint64_t punted = 0;  /* handed to the control thread */
+  uint64_t spread = 0;  /* handed to another worker (software RSS) */
+  std::array<uint64_t, kRtDropCount> drops{};
+  std::array<uint64_t, kStageDropSlots> stage_drops{};
+
+  uint64_t drop(RtDrop r) const noexcept { return drops[static_cast<size_t>(r)]; }
+  uint64_t total_drops() const noexcept {
+    uint64_t s = 0;
+    for (auto v : drops) s += v;
+    return s;
+  }
+};
+
+/* One worker's block. Only its worker writes it. */
+struct alignas(64) WorkerCounters {
+  std::atomic<uint64_t> rx{0}, tx{0}, punted{0}, spread{0};
+  std::array<std::atomic<uint64_t>, kRtDropCount> drops{};
+  std::array<std::atomic<uint64_t>, kStageDropSlots> stage_drops{};
+
+  static void add(std::atomic<uint64_t>& c, uint64_t v) noexcept {
+    if (v) c.store(c.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
+  }
+  void add_to(RtCounts& s) const noexcept {
+    s.rx += rx.load(std::memory_order_relaxed);
+    s.tx += tx.load(std::memory_order_relaxed);
+    s.punted += punted.load(std::memory_order_relaxed);
+    s.spread += spread.load(std::memory_order_relaxed);
+    for (size_t i = 0; i < kRtDropCount; ++i) s.drops[i] += drops[i].load(std::memory_order_relaxed);
+    for (size_t i = 0; i < kStageDropSlots; ++i)
+      s.stage_drops[i] += stage_drops[i].load(std::memory_order_relaxed);
+  }
+};
+
+/* A worker's counts for one loop iteration, kept in locals and written once. */
+struct BurstCounts {
+  uint32_t rx = 0, tx = 0, punted = 0, spread = 0;
+  std::array<uint32_t, kRtDropCount> drops{};
+
+  void drop(RtDrop r, uint32_t n = 1) noexcept { drops[static_cast<size_t>(r)] += n; }
+  void flush(WorkerCounters& c) noexcept {
+    WorkerCounters::add(c.rx, rx);
+    WorkerCounters::add(c.tx, tx);
+    WorkerCounters::add(c.punted, punted);
+    WorkerCounters::add(c.spread, spread);
+    for (size_t i = 0; i < kRtDropCount; ++i) WorkerCounters::add(c.drops[i], drops[i]);
+    *this = BurstCounts{};
+  }
+};
+
+}  // namespace mipvpn
