@@ -10,7 +10,7 @@
 
 #include "codec/endian.h"
 #include "codec/pkt.h"
-#include "runtime/mac.h"
+#include "codec/mac.h"
 
 namespace mipvpn {
 

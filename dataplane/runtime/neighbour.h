@@ -12,7 +12,7 @@
 #include <cstdint>
 
 #include "codec/ipv4_addr.h"
-#include "runtime/mac.h"
+#include "codec/mac.h"
 
 namespace mipvpn {
 

@@ -33,7 +33,7 @@
 #include "codec/ipv4_addr.h"
 #include "codec/pkt.h"
 #include "runtime/counters.h"
-#include "runtime/mac.h"
+#include "codec/mac.h"
 #include "runtime/status.h"
 #include "stages/pipeline.h"
 

@@ -12,7 +12,7 @@
 #include "codec/endian.h"
 #include "runtime/counters.h"
 #include "runtime/eth.h"
-#include "runtime/mac.h"
+#include "codec/mac.h"
 #include "runtime/neighbour.h"
 #include "runtime/spread.h"
 

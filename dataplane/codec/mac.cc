@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include "runtime/mac.h"
+#include "codec/mac.h"
 
 #include <cstdio>
 
