@@ -18,7 +18,14 @@ std::unique_ptr<ServerPipeline> ServerPipeline::create(const std::atomic<const S
 
 void ServerPipeline::process(PktView* const* pkts, uint16_t n, uint16_t /*in_port*/,
                              Ipv4Addr* next_hop) noexcept {
-  if (n > kMaxBurst) n = kMaxBurst;  /* contract: n <= kMaxBurst */
+  /* The contract says n <= kMaxBurst; a longer burst is taken in chunks. */
+  for (uint16_t off = 0; off < n; off = static_cast<uint16_t>(off + kMaxBurst)) {
+    const auto m = static_cast<uint16_t>(n - off < kMaxBurst ? n - off : kMaxBurst);
+    process_chunk(pkts + off, m, next_hop + off);
+  }
+}
+
+void ServerPipeline::process_chunk(PktView* const* pkts, uint16_t n, Ipv4Addr* next_hop) noexcept {
   const StageTables* t = tables_.load(std::memory_order_acquire);
   ctr_.rx += n;
   if (!t) {

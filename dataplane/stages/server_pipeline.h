@@ -51,6 +51,7 @@ class ServerPipeline final : public Pipeline {
  private:
   ServerPipeline(const std::atomic<const StageTables*>& tables, std::unique_ptr<EspEngine> eng)
       : tables_(tables), eng_(std::move(eng)) {}
+  void process_chunk(PktView* const* pkts, uint16_t n, Ipv4Addr* next_hop) noexcept;
 
   const std::atomic<const StageTables*>& tables_;
   std::unique_ptr<EspEngine> eng_;

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "stages/pipeline.h"
+
 namespace mipvpn {
 
 namespace {
@@ -33,6 +35,8 @@ std::unique_ptr<const StageTables> StageTablesBuilder::build(std::string* err) c
   if (roles_ & kRoleIha) t->iha_addrs_ = iha_, t->iha_bind_ = iha_bind_;
   t->gw_addr_ = gw_;
   t->port_addrs_ = ports_;
+  if (mtu_.size() >= kVerdictFirstSpecial)
+    return fail(err, "too many ports: verdicts from " + std::to_string(kVerdictFirstSpecial) + " up are special"), nullptr;
   for (size_t i = 0; i < mtu_.size(); ++i)
     if (mtu_[i] < 68)  /* RFC 791: every host must take 68 bytes */
       return fail(err, "port " + std::to_string(i) + " has an MTU under 68"), nullptr;

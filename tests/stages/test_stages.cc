@@ -276,6 +276,27 @@ INSTANTIATE_TEST_SUITE_P(Suites, Combined,
                            return s + (i.param.natt ? "_nat" : "");
                          });
 
+TEST(Burst, LongerThanKMaxBurstIsTakenInChunks) {
+  Env env;
+  constexpr uint16_t kN = kMaxBurst + 44;
+  std::vector<Pkt> pk;
+  pk.reserve(kN);
+  std::vector<PktView*> v;
+  std::vector<Ipv4Addr> nh(kN);
+  for (uint16_t i = 0; i < kN; ++i) {
+    pk.emplace_back(256, 512);
+    user_packet(pk.back(), kCn, i % 2 ? kIHoA : Ipv4Addr(8, 8, 8, 8), 100, i == kN - 1 ? 1 : 64);
+  }
+  for (auto& p : pk) v.push_back(&p.v);
+  env.pipe->process(v.data(), kN, 0, nh.data());
+  for (uint16_t i = 0; i + 1 < kN; ++i) {
+    EXPECT_EQ(pk[i].v.user, 0) << i;
+    EXPECT_EQ(nh[i], kGwRouter) << i;
+  }
+  EXPECT_EQ(env.drop_of(pk[kN - 1]), StageDrop::kTtlExceeded);
+  EXPECT_EQ(env.ctr().rx, kN);
+}
+
 /* ---------------- drops and punts ---------------- */
 
 /* A UDP datagram to dst:dport carrying payload, with its checksum. */
