@@ -86,8 +86,11 @@ void esp_outb_stage(const StageCtx& c, EspEngine& eng, const uint16_t* idx, uint
             const bool ok = g < good && burst[g] == &p;
             g = static_cast<uint16_t>(g + (ok ? 1 : 0));
             if (!ok) {
-              c.ctr.esp_outb_drops[p.drop < static_cast<uint16_t>(EspDrop::kCount) ? p.drop : 0]++;
-              c.drop(i, StageDrop::kEspOutbound);
+              const uint16_t d = p.drop < static_cast<uint16_t>(EspDrop::kCount) ? p.drop : 0;
+              c.ctr.esp_outb_drops[d]++;
+              /* Room is the runtime's business (mbuf headroom): say so. */
+              c.drop(i, static_cast<EspDrop>(d) == EspDrop::kNoRoom ? StageDrop::kNoHeadroom
+                                                                    : StageDrop::kEspOutbound);
               continue;
             }
             c.again(i);

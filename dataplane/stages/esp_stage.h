@@ -7,7 +7,8 @@
  * selector (RFC 4301 5.2 step 4). Outbound, the inner TTL is decremented
  * first (RFC 4301 5.1: IPsec tunnel mode is forwarding) unless this call
  * already did. Engine refusals are counted by EspDrop per direction; the
- * packet's drop reason is kEspInbound / kEspOutbound.
+ * packet's drop reason is kEspInbound / kEspOutbound, except kNoHeadroom
+ * for an outbound packet the engine had no room for.
  */
 #pragma once
 

@@ -459,6 +459,14 @@ TEST(Drops, NoHeadroom) {
   expect_drop(env, p, StageDrop::kNoHeadroom);
 }
 
+TEST(Drops, NoHeadroomForEsp) {
+  Env env({.roles = kRoleVpnGw});
+  Pkt p(30);
+  user_packet(p, kCn, kVpnTia);
+  expect_drop(env, p, StageDrop::kNoHeadroom);
+  EXPECT_EQ(env.ctr().esp_outb(EspDrop::kNoRoom), 1u);
+}
+
 TEST(Drops, LoopBound) {
   /* Five IP-in-IP layers from a home address whose binding names itself
    * as care-of address: every decap passes the reverse-tunnel check and
