@@ -142,7 +142,14 @@ void classify_burst(const StageCtx& c, const uint16_t* idx, uint16_t n) noexcept
     }
     if (nl) bind_bulk(c, *c.t.xha_bindings(), left, ldst, nl, Action::kXmipEncap);
   }
-  /* Rule 5: the rest stays kForward. */
+  /* RFC 4301 5.1 / 5.2: clear traffic from outside may not be sent into
+   * the VPN (rule 3) nor to a mobile node's internal home address (rule 2). */
+  for (uint16_t k = 0; k < nr; ++k) {
+    PktState& s = c.st[rest[k]];
+    if (!s.prot && (s.act == Action::kImipEncap || s.act == Action::kEspOutbound))
+      c.drop(rest[k], StageDrop::kUnprotected);
+  }
+  /* Rule 5: the rest stays kForward (forward_stage checks the zone). */
 }
 
 }  // namespace mipvpn

@@ -40,6 +40,7 @@ enum class StageDrop : uint16_t {
   kTooBig,           /* larger than the output port's MTU. TODO(icmp): ICMP fragmentation needed (RFC 2003 5.1, RFC 1191), counted here until then */
   kNoHeadroom,       /* no room in the buffer for the outer headers */
   kLoop,             /* still being re-classified after kMaxPasses passes */
+  kUnprotected,      /* RFC 4301 5.1, 5.2: clear traffic from an external port for the protected side */
   kLocalIcmp,        /* ICMP to one of our addresses. TODO(icmp): answer echo requests, counted here until then */
   kLocalOther,       /* anything else to one of our addresses */
   kCount,
@@ -68,6 +69,7 @@ constexpr std::string_view to_string(StageDrop d) noexcept {
     case StageDrop::kTooBig: return "too_big";
     case StageDrop::kNoHeadroom: return "no_headroom";
     case StageDrop::kLoop: return "loop";
+    case StageDrop::kUnprotected: return "unprotected";
     case StageDrop::kLocalIcmp: return "local_icmp";
     case StageDrop::kLocalOther: return "local_other";
     case StageDrop::kCount: break;

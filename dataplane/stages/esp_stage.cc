@@ -55,6 +55,7 @@ void esp_inb_stage(const StageCtx& c, EspEngine& eng, const uint16_t* idx, uint1
               c.drop(i, StageDrop::kPolicyMismatch);
               continue;
             }
+            c.st[i].prot = true;  /* came through the VPN: the protected side */
             c.again(i);
             c.ctr.stage[static_cast<size_t>(Stage::kEspInbound)]++;
           }

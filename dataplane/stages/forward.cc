@@ -14,6 +14,10 @@ void forward_stage(const StageCtx& c, const uint16_t* idx, uint16_t n) noexcept 
       c.drop(i, StageDrop::kNoRoute);
       continue;
     }
+    if (!c.st[i].prot && c.t.port_internal(r->port)) {  /* RFC 4301 5.2 */
+      c.drop(i, StageDrop::kUnprotected);
+      continue;
+    }
     if (p.data_len > c.t.port_mtu(r->port)) {
       c.drop(i, StageDrop::kTooBig);
       continue;

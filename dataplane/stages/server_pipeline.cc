@@ -16,16 +16,17 @@ std::unique_ptr<ServerPipeline> ServerPipeline::create(const std::atomic<const S
   return std::unique_ptr<ServerPipeline>(new ServerPipeline(tables, std::move(eng)));
 }
 
-void ServerPipeline::process(PktView* const* pkts, uint16_t n, uint16_t /*in_port*/,
+void ServerPipeline::process(PktView* const* pkts, uint16_t n, uint16_t in_port,
                              Ipv4Addr* next_hop) noexcept {
   /* The contract says n <= kMaxBurst; a longer burst is taken in chunks. */
   for (uint16_t off = 0; off < n; off = static_cast<uint16_t>(off + kMaxBurst)) {
     const auto m = static_cast<uint16_t>(n - off < kMaxBurst ? n - off : kMaxBurst);
-    process_chunk(pkts + off, m, next_hop + off);
+    process_chunk(pkts + off, m, in_port, next_hop + off);
   }
 }
 
-void ServerPipeline::process_chunk(PktView* const* pkts, uint16_t n, Ipv4Addr* next_hop) noexcept {
+void ServerPipeline::process_chunk(PktView* const* pkts, uint16_t n, uint16_t in_port,
+                                   Ipv4Addr* next_hop) noexcept {
   const StageTables* t = tables_.load(std::memory_order_acquire);
   ctr_.rx += n;
   if (!t) {
@@ -40,9 +41,11 @@ void ServerPipeline::process_chunk(PktView* const* pkts, uint16_t n, Ipv4Addr* n
 
   uint16_t work[kMaxBurst];
   uint16_t nw = n;
+  const bool internal = t->port_internal(in_port);
   for (uint16_t i = 0; i < n; ++i) {
     work[i] = i;
     st_[i] = PktState{};
+    st_[i].prot = internal;
     next_hop[i] = Ipv4Addr();
   }
 

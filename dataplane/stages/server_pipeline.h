@@ -16,6 +16,10 @@
  * triple encapsulation) in one process() call; a packet still in play
  * after that is dropped as a loop.
  *
+ * Zones: clear traffic that came in on an external port may not reach
+ * the protected side (RFC 4301 5.1, 5.2; PortZone in tables.h) unless it
+ * came out of ESP inbound in the same call.
+ *
  * Tables: read through the atomic pointer the control thread publishes,
  * once per burst (acquire); the runtime reports the worker's quiescent
  * state between bursts (control/qsbr.h).
@@ -51,7 +55,7 @@ class ServerPipeline final : public Pipeline {
  private:
   ServerPipeline(const std::atomic<const StageTables*>& tables, std::unique_ptr<EspEngine> eng)
       : tables_(tables), eng_(std::move(eng)) {}
-  void process_chunk(PktView* const* pkts, uint16_t n, Ipv4Addr* next_hop) noexcept;
+  void process_chunk(PktView* const* pkts, uint16_t n, uint16_t in_port, Ipv4Addr* next_hop) noexcept;
 
   const std::atomic<const StageTables*>& tables_;
   std::unique_ptr<EspEngine> eng_;

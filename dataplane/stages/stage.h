@@ -41,6 +41,8 @@ struct PktState {
   Action act = Action::kDrop;
   StageDrop drop = StageDrop::kNone;
   bool ttl_done = false;  /* the user-visible TTL was decremented in this call */
+  bool prot = false;      /* may enter the protected side: came in on an internal
+                           * port, or out of ESP inbound in this call */
   const InbSa* inb = nullptr;
   EspSa* outb = nullptr;
   const Binding* bind = nullptr;

@@ -41,6 +41,7 @@ std::unique_ptr<const StageTables> StageTablesBuilder::build(std::string* err) c
     if (mtu_[i] < 68)  /* RFC 791: every host must take 68 bytes */
       return fail(err, "port " + std::to_string(i) + " has an MTU under 68"), nullptr;
   t->mtu_ = mtu_;
+  t->zone_ = zone_;
 
   /* Inbound SAs: SPI map of at least twice the entries, a power of two. */
   uint32_t cap = 8;

@@ -84,6 +84,15 @@ struct Route {
   Ipv4Addr next_hop;  /* 0.0.0.0: connected, the destination itself */
 };
 
+/*
+ * Which side of the VPN gateway a port is on (RFC 4301 4.4.1: protected
+ * and unprotected interfaces). A packet that came in on an external port
+ * in clear (not through ESP inbound in the same call) may not enter the
+ * protected side: no i-MIP encap, no ESP outbound, no forwarding out of an
+ * internal port (kUnprotected). Internal ports take anything.
+ */
+enum class PortZone : uint8_t { kInternal, kExternal };
+
 /* What classification learns about a destination address of ours. */
 inline constexpr uint8_t kOwnXha = 0x01;
 inline constexpr uint8_t kOwnIha = 0x02;
@@ -125,6 +134,10 @@ class StageTables {
     return nullptr;
   }
   uint16_t port_mtu(uint16_t port) const noexcept { return port < mtu_.size() ? mtu_[port] : 0; }
+  /* Unknown ports count as external. */
+  bool port_internal(uint16_t port) const noexcept {
+    return port < zone_.size() && zone_[port] == PortZone::kInternal;
+  }
   uint16_t n_ports() const noexcept { return static_cast<uint16_t>(mtu_.size()); }
 
  private:
@@ -139,6 +152,7 @@ class StageTables {
   std::vector<SpdEntry> spd_;    /* sorted by prefix length, longest first */
   std::vector<Route> routes_;    /* sorted by prefix length, longest first */
   std::vector<uint16_t> mtu_;    /* by port index */
+  std::vector<PortZone> zone_;   /* by port index */
 };
 
 /*
@@ -152,9 +166,10 @@ class StageTablesBuilder {
   StageTablesBuilder& iha_addr(Ipv4Addr a) { iha_.push_back(a); return *this; }
   StageTablesBuilder& gw_addr(Ipv4Addr a) { gw_ = a; return *this; }
   /* Port index = order of the calls; addr is ours (local delivery). */
-  StageTablesBuilder& port(Ipv4Addr addr, uint16_t mtu) {
+  StageTablesBuilder& port(Ipv4Addr addr, uint16_t mtu, PortZone zone) {
     ports_.push_back(addr);
     mtu_.push_back(mtu);
+    zone_.push_back(zone);
     return *this;
   }
   StageTablesBuilder& xha_bindings(const BindingTable* b) { xha_bind_ = b; return *this; }
@@ -178,6 +193,7 @@ class StageTablesBuilder {
   uint8_t roles_ = 0;
   std::vector<Ipv4Addr> xha_, iha_, ports_;
   std::vector<uint16_t> mtu_;
+  std::vector<PortZone> zone_;
   Ipv4Addr gw_;
   const BindingTable* xha_bind_ = nullptr;
   const BindingTable* iha_bind_ = nullptr;

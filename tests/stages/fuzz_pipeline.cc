@@ -95,8 +95,8 @@ struct World {
                  .xha_addr(kXHa)
                  .iha_addr(kIHa)
                  .gw_addr(kVpnGw)
-                 .port(Ipv4Addr(198, 51, 100, 2), 1500)
-                 .port(Ipv4Addr(10, 20, 0, 1), 1400)
+                 .port(Ipv4Addr(198, 51, 100, 2), 1500, PortZone::kExternal)
+                 .port(Ipv4Addr(10, 20, 0, 1), 1400, PortZone::kInternal)
                  .xha_bindings(&xb)
                  .iha_bindings(&ib)
                  .inbound_sa(gw_in.get(), {Ipv4Addr(10, 99, 0, 0), 24})
@@ -164,6 +164,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   World& w = world();
   FuzzedDataProvider f(data, size);
   const auto n = f.ConsumeIntegralInRange<uint16_t>(1, 8);
+  const auto in_port = f.ConsumeIntegralInRange<uint16_t>(0, 2);  /* 2: unknown */
   std::vector<std::unique_ptr<Buf>> bufs;
   PktView* v[8];
   Ipv4Addr nh[8];
@@ -176,7 +177,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     wrap(w, bufs.back()->v, mode);
     v[i] = &bufs.back()->v;
   }
-  w.pipe->process(v, n, 0, nh);
+  w.pipe->process(v, n, in_port, nh);
   for (uint16_t i = 0; i < n; ++i) {
     const PktView& p = *v[i];
     FUZZ_CHECK(uint64_t{p.data_off} + p.data_len <= p.buf_len);

@@ -111,8 +111,8 @@ class Env {
         .xha_addr(kXHa)
         .iha_addr(kIHa)
         .gw_addr(kVpnGw)
-        .port(kOutPort, o.mtu)
-        .port(kInPort, o.mtu)
+        .port(kOutPort, o.mtu, PortZone::kExternal)
+        .port(kInPort, o.mtu, PortZone::kInternal)
         .xha_bindings(&xb_)
         .iha_bindings(&ib_)
         .inbound_sa(gw_in.get(), {kVpnTia, 32})
@@ -129,10 +129,10 @@ class Env {
     EXPECT_TRUE(eng) << err;
   }
 
-  /* Process one packet; returns its verdict. */
-  uint16_t run(Pkt& p) {
+  /* Process one packet that came in on in_port (0 outside, 1 intranet); returns its verdict. */
+  uint16_t run(Pkt& p, uint16_t in_port = 1) {
     PktView* v = &p.v;
-    pipe->process(&v, 1, 0, &nh);
+    pipe->process(&v, 1, in_port, &nh);
     return p.v.user;
   }
   StageDrop drop_of(const Pkt& p) const { return static_cast<StageDrop>(p.v.drop); }

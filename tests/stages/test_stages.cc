@@ -27,7 +27,7 @@ TEST(XhaAlone, DecapIpipForwardsTheInner) {
   user_packet(p, kXHoA, Ipv4Addr(198, 51, 100, 77));
   const auto inner = p.bytes();
   env.mn_mip_encap(p, kCoA, kXHa, 0);
-  env.run(p);
+  env.run(p, 0);
   expect_forwarded(env, p, 0, kGwRouter);
   EXPECT_EQ(p.bytes(), forwarded(inner));
   EXPECT_EQ(env.ctr().passed(Stage::kXmipDecap), 1u);
@@ -40,7 +40,7 @@ TEST(XhaAlone, DecapUdpForwardsTheInner) {
   user_packet(p, kXHoA, Ipv4Addr(198, 51, 100, 77));
   const auto inner = p.bytes();
   env.mn_mip_encap(p, kNat, kXHa, kNatPortX);
-  env.run(p);
+  env.run(p, 0);
   expect_forwarded(env, p, 0, kGwRouter);
   EXPECT_EQ(p.bytes(), forwarded(inner));
 }
@@ -92,7 +92,7 @@ TEST_P(GwAlone, InboundDecryptsAndForwards) {
   const auto inner = p.bytes();
   env.mn_esp_out(p);
   EXPECT_EQ(p.ip().proto, GetParam().natt ? kIpProtoUdp : kIpProtoEsp);
-  env.run(p);
+  env.run(p, 0);
   expect_forwarded(env, p, 1, kCn);
   EXPECT_EQ(p.bytes(), forwarded(inner));
   EXPECT_EQ(env.ctr().passed(Stage::kEspInbound), 1u);
@@ -254,7 +254,7 @@ TEST_P(Combined, MixedBurstKeepsEachVerdictWithItsPacket) {
   PktView* v[6];
   Ipv4Addr nh[6];
   for (int i = 0; i < 6; ++i) v[i] = &pk[i].v;
-  env.pipe->process(v, 6, 0, nh);
+  env.pipe->process(v, 6, 1, nh);
   EXPECT_EQ(pk[0].v.user, 1);
   EXPECT_EQ(nh[0], kCn);
   EXPECT_EQ(pk[1].v.user, 0);
@@ -288,7 +288,7 @@ TEST(Burst, LongerThanKMaxBurstIsTakenInChunks) {
     user_packet(pk.back(), kCn, i % 2 ? kIHoA : Ipv4Addr(8, 8, 8, 8), 100, i == kN - 1 ? 1 : 64);
   }
   for (auto& p : pk) v.push_back(&p.v);
-  env.pipe->process(v.data(), kN, 0, nh.data());
+  env.pipe->process(v.data(), kN, 1, nh.data());
   for (uint16_t i = 0; i + 1 < kN; ++i) {
     EXPECT_EQ(pk[i].v.user, 0) << i;
     EXPECT_EQ(nh[i], kGwRouter) << i;
@@ -467,6 +467,38 @@ TEST(Drops, NoHeadroomForEsp) {
   EXPECT_EQ(env.ctr().esp_outb(EspDrop::kNoRoom), 1u);
 }
 
+TEST(Drops, ClearTrafficFromOutsideStaysOutOfTheProtectedSide) {
+  Env env;
+  for (Ipv4Addr dst : {kCn, kIHoA, kVpnTia}) {
+    Pkt p;
+    user_packet(p, Ipv4Addr(198, 51, 100, 66), dst);
+    const uint64_t before = env.ctr().drop(StageDrop::kUnprotected);
+    env.run(p, 0);
+    EXPECT_EQ(env.drop_of(p), StageDrop::kUnprotected) << dst.str();
+    EXPECT_EQ(env.ctr().drop(StageDrop::kUnprotected), before + 1);
+  }
+  /* An unknown input port counts as external. */
+  Pkt u;
+  user_packet(u, Ipv4Addr(198, 51, 100, 66), kCn);
+  env.run(u, 7);
+  EXPECT_EQ(env.drop_of(u), StageDrop::kUnprotected);
+  /* Outside to outside, and to an x-HoA (the x-HA's job), is fine. */
+  Pkt x;
+  user_packet(x, Ipv4Addr(198, 51, 100, 66), kXHoA);
+  env.run(x, 0);
+  EXPECT_EQ(x.v.user, 0);
+  Pkt o;
+  user_packet(o, Ipv4Addr(198, 51, 100, 66), Ipv4Addr(8, 8, 8, 8));
+  env.run(o, 0);
+  EXPECT_EQ(o.v.user, 0);
+  /* Inside a spoofed IP-in-IP layer, the x-MIP decap alone does not make it protected. */
+  Pkt t;
+  user_packet(t, kXHoA, kCn);
+  env.mn_mip_encap(t, kCoA, kXHa, 0);
+  env.run(t, 0);
+  EXPECT_EQ(env.drop_of(t), StageDrop::kUnprotected);
+}
+
 TEST(Drops, LoopBound) {
   /* Five IP-in-IP layers from a home address whose binding names itself
    * as care-of address: every decap passes the reverse-tunnel check and
@@ -560,8 +592,8 @@ TEST(Tables, LongestPrefixWinsAndBadConfigIsRefused) {
   Env env;
   std::string err;
   auto t = StageTablesBuilder()
-               .port(kOutPort, 1500)
-               .port(kInPort, 1500)
+               .port(kOutPort, 1500, PortZone::kExternal)
+               .port(kInPort, 1500, PortZone::kInternal)
                .route({Ipv4Addr(), 0}, 0, kGwRouter)
                .route({Ipv4Addr(10, 20, 0, 0), 16}, 1)
                .route({Ipv4Addr(10, 0, 0, 0), 8}, 0, Ipv4Addr(10, 0, 0, 254))
