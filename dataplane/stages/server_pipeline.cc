@@ -19,7 +19,7 @@ std::unique_ptr<ServerPipeline> ServerPipeline::create(const std::atomic<const S
 void ServerPipeline::process(PktView* const* pkts, uint16_t n, uint16_t in_port,
                              Ipv4Addr* next_hop) noexcept {
   /* The contract says n <= kMaxBurst; a longer burst is taken in chunks. */
-  for (uint16_t off = 0; off < n; off = static_cast<uint16_t>(off + kMaxBurst)) {
+  for (uint32_t off = 0; off < n; off += kMaxBurst) {
     const auto m = static_cast<uint16_t>(n - off < kMaxBurst ? n - off : kMaxBurst);
     process_chunk(pkts + off, m, in_port, next_hop + off);
   }
@@ -29,7 +29,7 @@ void ServerPipeline::process_chunk(PktView* const* pkts, uint16_t n, uint16_t in
                                    Ipv4Addr* next_hop) noexcept {
   const StageTables* t = tables_.load(std::memory_order_acquire);
   ctr_.rx += n;
-  if (!t) {
+  if (!t) {  /* nothing published yet: nothing is routable */
     for (uint16_t i = 0; i < n; ++i) {
       pkts[i]->user = kVerdictDrop;
       pkts[i]->drop = static_cast<uint16_t>(StageDrop::kNoRoute);
