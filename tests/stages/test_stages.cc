@@ -559,7 +559,11 @@ TEST(Punts, RegistrationAndIke) {
   udp_to(ike4500, kXHoA, kVpnGw, kPortNatt, {0, 0, 0, 0, 1, 2, 3, 4});
   env.run(ike4500);
   EXPECT_EQ(ike4500.v.user, kVerdictPunt);
-  EXPECT_EQ(env.ctr().passed(Stage::kPunt), 4u);
+  Pkt other;  /* not tunnel data, not registration: the agent decides */
+  udp_to(other, kCoA, kXHa, kPortMip, {});
+  env.run(other);
+  EXPECT_EQ(other.v.user, kVerdictPunt);
+  EXPECT_EQ(env.ctr().passed(Stage::kPunt), 5u);
   /* IKE to a home agent address is not ours to take. */
   Pkt stray;
   udp_to(stray, kXHoA, kXHa, kPortIke, {1, 2, 3, 4});
@@ -586,6 +590,20 @@ TEST(Drops, EveryReasonHasAName) {
     EXPECT_NE(to_string(static_cast<StageDrop>(d)), "unknown") << d;
   for (size_t s = 0; s < static_cast<size_t>(Stage::kCount); ++s)
     EXPECT_NE(to_string(static_cast<Stage>(s)), "unknown") << s;
+}
+
+TEST(Tables, NothingPublishedYetDropsEverything) {
+  std::atomic<const StageTables*> none{nullptr};
+  std::string err;
+  auto pipe = ServerPipeline::create(none, &err);
+  ASSERT_TRUE(pipe) << err;
+  Pkt p;
+  user_packet(p, kCn, kIHoA);
+  PktView* v = &p.v;
+  Ipv4Addr nh;
+  pipe->process(&v, 1, 0, &nh);
+  EXPECT_EQ(p.v.user, kVerdictDrop);
+  EXPECT_EQ(pipe->counters().drop(StageDrop::kNoRoute), 1u);
 }
 
 TEST(Tables, LongestPrefixWinsAndBadConfigIsRefused) {
