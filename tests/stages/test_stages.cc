@@ -305,7 +305,7 @@ void udp_to(Pkt& p, Ipv4Addr src, Ipv4Addr dst, uint16_t dport, std::vector<uint
   p.v.data_len = len;
   ipv4_build(p.v.bytes(), {.src = src, .dst = dst, .total_len = len, .id = 3, .proto = kIpProtoUdp});
   udp_build(p.v.bytes().subspan(kIpv4HdrLen), 1234, dport, static_cast<uint16_t>(len - kIpv4HdrLen));
-  std::memcpy(p.v.data() + kIpv4HdrLen + kUdpHdrLen, payload.data(), payload.size());
+  if (!payload.empty()) std::memcpy(p.v.data() + kIpv4HdrLen + kUdpHdrLen, payload.data(), payload.size());
   udp_fill_checksum(p.v.bytes().subspan(kIpv4HdrLen), src, dst);
 }
 
