@@ -9,7 +9,9 @@
  *
  *   pkt->user <  kVerdictFirstSpecial: send out of that port index, to the
  *                                      IPv4 next hop in next_hop[i]
- *   kVerdictDrop:  free it; pkt->drop holds the reason (stage drop enum)
+ *   kVerdictDrop:  free it; pkt->drop holds the reason (StageDrop,
+ *                  stages/drop.h; the ESP engine's finer reason is in
+ *                  the pipeline's counters)
  *   kVerdictPunt:  hand it to the control thread (registration on UDP 434,
  *                  IKE on UDP 500 / 4500 with the non-ESP marker)
  *

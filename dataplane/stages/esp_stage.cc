@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "stages/esp_stage.h"
+
+namespace mipvpn {
+
+namespace {
+
+/*
+ * Visit the group SA by SA: f(sa_key, burst of indices, count). The
+ * order inside each SA's burst is the arrival order (the replay window
+ * and sequence numbers depend on it). Quadratic in the number of SAs of
+ * one burst, which is small.
+ */
+template <class Key, class F>
+void by_sa(const StageCtx& c, const uint16_t* idx, uint16_t n, Key key, F&& f) noexcept {
+  bool taken[kMaxBurst] = {};
+  uint16_t sub[kMaxBurst];
+  for (uint16_t k = 0; k < n; ++k) {
+    if (taken[k]) continue;
+    auto* const sa = key(c.st[idx[k]]);
+    uint16_t m = 0;
+    for (uint16_t j = k; j < n; ++j) {
+      if (taken[j] || key(c.st[idx[j]]) != sa) continue;
+      taken[j] = true;
+      sub[m++] = idx[j];
+    }
+    f(*sa, sub, m);
+  }
+}
+
+}  // namespace
+
+void esp_inb_stage(const StageCtx& c, EspEngine& eng, const uint16_t* idx, uint16_t n) noexcept {
+  by_sa(c, idx, n, [](const PktState& s) { return s.inb; },
+        [&](const InbSa& in, const uint16_t* sub, uint16_t m) {
+          PktView* burst[kMaxBurst];
+          for (uint16_t k = 0; k < m; ++k) burst[k] = c.pkts[sub[k]];
+          const uint16_t good = esp_inb_process(eng, *in.sa, burst, m);
+          uint16_t g = 0;
+          for (uint16_t k = 0; k < m; ++k) {
+            const uint16_t i = sub[k];
+            PktView& p = *c.pkts[i];
+            /* Burst contract: the good ones keep their order in burst[0..good). */
+            const bool ok = g < good && burst[g] == &p;
+            g = static_cast<uint16_t>(g + (ok ? 1 : 0));
+            if (!ok) {
+              c.ctr.esp_inb_drops[p.drop < static_cast<uint16_t>(EspDrop::kCount) ? p.drop : 0]++;
+              c.drop(i, StageDrop::kEspInbound);
+              continue;
+            }
+            /* RFC 4301 5.2 step 4: the inner header must match the SA's
+             * selector. The engine checked the inner header. */
+            const Ipv4Addr src(header_at<Ipv4Hdr>(p.data())->src.host());
+            if (!in.inner_src.contains(src)) {
+              c.drop(i, StageDrop::kPolicyMismatch);
+              continue;
+            }
+            c.st[i].prot = true;  /* came through the VPN: the protected side */
+            c.again(i);
+            c.ctr.stage[static_cast<size_t>(Stage::kEspInbound)]++;
+          }
+        });
+}
+
+void esp_outb_stage(const StageCtx& c, EspEngine& eng, const uint16_t* idx, uint16_t n) noexcept {
+  /* TTL first; refused packets leave the group. */
+  uint16_t live[kMaxBurst];
+  uint16_t nl = 0;
+  for (uint16_t k = 0; k < n; ++k) {
+    const uint16_t i = idx[k];
+    if (!ttl_once(*c.pkts[i], c.st[i])) {
+      c.drop(i, StageDrop::kTtlExceeded);
+      continue;
+    }
+    live[nl++] = i;
+  }
+  by_sa(c, live, nl, [](const PktState& s) { return s.outb; },
+        [&](EspSa& sa, const uint16_t* sub, uint16_t m) {
+          PktView* burst[kMaxBurst];
+          for (uint16_t k = 0; k < m; ++k) burst[k] = c.pkts[sub[k]];
+          const uint16_t good = esp_outb_process(eng, sa, burst, m);
+          uint16_t g = 0;
+          for (uint16_t k = 0; k < m; ++k) {
+            const uint16_t i = sub[k];
+            PktView& p = *c.pkts[i];
+            /* Burst contract: the good ones keep their order in burst[0..good). */
+            const bool ok = g < good && burst[g] == &p;
+            g = static_cast<uint16_t>(g + (ok ? 1 : 0));
+            if (!ok) {
+              const uint16_t d = p.drop < static_cast<uint16_t>(EspDrop::kCount) ? p.drop : 0;
+              c.ctr.esp_outb_drops[d]++;
+              /* Room is the runtime's business (mbuf headroom): say so. */
+              c.drop(i, static_cast<EspDrop>(d) == EspDrop::kNoRoom ? StageDrop::kNoHeadroom
+                                                                    : StageDrop::kEspOutbound);
+              continue;
+            }
+            c.again(i);
+            c.ctr.stage[static_cast<size_t>(Stage::kEspOutbound)]++;
+          }
+        });
+}
+
+}  // namespace mipvpn

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "stages/forward.h"
+
+namespace mipvpn {
+
+void forward_stage(const StageCtx& c, const uint16_t* idx, uint16_t n) noexcept {
+  uint64_t good = 0;
+  for (uint16_t k = 0; k < n; ++k) {
+    const uint16_t i = idx[k];
+    PktView& p = *c.pkts[i];
+    const Ipv4Addr dst(header_at<Ipv4Hdr>(p.data())->dst.host());
+    const Route* r = c.t.route_lookup(dst);
+    if (!r) {
+      c.drop(i, StageDrop::kNoRoute);
+      continue;
+    }
+    if (!c.st[i].prot && c.t.port_internal(r->port)) {  /* RFC 4301 5.2 */
+      c.drop(i, StageDrop::kUnprotected);
+      continue;
+    }
+    if (p.data_len > c.t.port_mtu(r->port)) {
+      c.drop(i, StageDrop::kTooBig);
+      continue;
+    }
+    if (!ttl_once(p, c.st[i])) {
+      c.drop(i, StageDrop::kTtlExceeded);
+      continue;
+    }
+    p.user = r->port;
+    c.next_hop[i] = r->next_hop.host() != 0 ? r->next_hop : dst;
+    c.st[i].act = Action::kDone;
+    ++good;
+  }
+  c.ctr.stage[static_cast<size_t>(Stage::kForward)] += good;
+}
+
+}  // namespace mipvpn

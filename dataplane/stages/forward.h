@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Forwarding (RFC 1812 5.2, 5.3): longest-prefix route, TTL decremented
+ * once per call (ttl_once), size against the output port's MTU. The
+ * verdict is the port index, next_hop[i] the route's next hop or the
+ * destination itself for a connected route.
+ * TODO(frag): fragment datagrams without DF instead of dropping them as
+ * too_big; TODO(icmp): the ICMP errors named in drop.h.
+ */
+#pragma once
+
+#include "stages/stage.h"
+
+namespace mipvpn {
+
+void forward_stage(const StageCtx& c, const uint16_t* idx, uint16_t n) noexcept;
+
+}  // namespace mipvpn

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "stages/mip_decap.h"
+
+#include <algorithm>
+
+#include "codec/ipip.h"
+#include "codec/mip_tunnel.h"
+
+namespace mipvpn {
+
+namespace {
+
+/* RFC 3024 5.2 / RFC 5944 4.2.3 (and RFC 3519 5.2 for the port). */
+StageDrop reverse_check(const Binding* b, Ipv4Addr src, uint16_t sport, MipTunnel tun) noexcept {
+  if (!b || b->n_coa == 0) return StageDrop::kNoBinding;
+  for (uint32_t k = 0; k < b->n_coa && k < Binding::kMaxCoa; ++k) {
+    const BindingCoa& e = b->coa[k];
+    if (e.peer != src) continue;
+    if (tun == MipTunnel::kUdp ? (e.encap == BindingEncap::kUdp && e.peer_port == sport)
+                               : e.encap == BindingEncap::kIpIp)
+      return StageDrop::kNone;
+  }
+  return StageDrop::kCoaMismatch;
+}
+
+}  // namespace
+
+void mip_decap_stage(const StageCtx& c, const uint16_t* idx, uint16_t n, MipTunnel tun,
+                     const BindingTable& bt, Stage stage) noexcept {
+  uint16_t ok[kMaxBurst];
+  Ipv4Addr home[kMaxBurst], osrc[kMaxBurst];
+  uint16_t oport[kMaxBurst];
+  uint16_t m = 0;
+  for (uint16_t k = 0; k < n; ++k) {
+    const uint16_t i = idx[k];
+    PktView& p = *c.pkts[i];
+    if (tun == MipTunnel::kUdp) {
+      auto r = mip_tunnel_decap(p);
+      if (!r) {
+        c.drop(i, stage_drop(r.error()));
+        continue;
+      }
+      osrc[m] = r->src;
+      oport[m] = r->sport;
+    } else {
+      auto r = ipip_decap(p);
+      if (!r) {
+        c.drop(i, stage_drop(r.error()));
+        continue;
+      }
+      osrc[m] = r->src;
+      oport[m] = 0;
+    }
+    /* The decapsulator checked the inner header: its source is at 12. */
+    home[m] = Ipv4Addr(header_at<Ipv4Hdr>(p.data())->src.host());
+    ok[m++] = i;
+  }
+  const Binding* rec[BindingTable::kMaxBulk];
+  uint64_t good = 0;
+  for (uint16_t off = 0; off < m; off = static_cast<uint16_t>(off + BindingTable::kMaxBulk)) {
+    const uint32_t cnt = std::min<uint32_t>(m - off, BindingTable::kMaxBulk);
+    bt.lookup_bulk(home + off, cnt, rec);
+    for (uint32_t k = 0; k < cnt; ++k) {
+      const StageDrop d = reverse_check(rec[k], osrc[off + k], oport[off + k], tun);
+      if (d != StageDrop::kNone) {
+        c.drop(ok[off + k], d);
+        continue;
+      }
+      c.again(ok[off + k]);
+      ++good;
+    }
+  }
+  c.ctr.stage[static_cast<size_t>(stage)] += good;
+}
+
+}  // namespace mipvpn

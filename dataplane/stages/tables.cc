@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "stages/tables.h"
+
+#include <algorithm>
+
+#include "stages/pipeline.h"
+
+namespace mipvpn {
+
+namespace {
+
+bool fail(std::string* err, std::string msg) {
+  if (err) *err = std::move(msg);
+  return false;
+}
+
+bool prefix_ok(const Ipv4Prefix& p, const char* what, std::string* err) {
+  if (p.len > 32) return fail(err, std::string(what) + " prefix " + p.addr.str() + "/" +
+                                       std::to_string(p.len) + " has a length over 32");
+  return true;
+}
+
+}  // namespace
+
+std::unique_ptr<const StageTables> StageTablesBuilder::build(std::string* err) const {
+  std::unique_ptr<StageTables> t(new StageTables());
+  t->roles_ = roles_;
+  if ((roles_ & kRoleXha) && xha_.empty()) return fail(err, "the x-HA role needs an x-HA address"), nullptr;
+  if ((roles_ & kRoleXha) && !xha_bind_) return fail(err, "the x-HA role needs its binding table"), nullptr;
+  if ((roles_ & kRoleIha) && iha_.empty()) return fail(err, "the i-HA role needs an i-HA address"), nullptr;
+  if ((roles_ & kRoleIha) && !iha_bind_) return fail(err, "the i-HA role needs its binding table"), nullptr;
+  if ((roles_ & kRoleVpnGw) && gw_.host() == 0)
+    return fail(err, "the VPN gateway role needs a gateway address"), nullptr;
+  if (roles_ & kRoleXha) t->xha_addrs_ = xha_, t->xha_bind_ = xha_bind_;
+  if (roles_ & kRoleIha) t->iha_addrs_ = iha_, t->iha_bind_ = iha_bind_;
+  t->gw_addr_ = gw_;
+  t->port_addrs_ = ports_;
+  if (mtu_.size() >= kVerdictFirstSpecial)
+    return fail(err, "too many ports: verdicts from " + std::to_string(kVerdictFirstSpecial) + " up are special"), nullptr;
+  for (size_t i = 0; i < mtu_.size(); ++i)
+    if (mtu_[i] < 68)  /* RFC 791: every host must take 68 bytes */
+      return fail(err, "port " + std::to_string(i) + " has an MTU under 68"), nullptr;
+  t->mtu_ = mtu_;
+  t->zone_ = zone_;
+
+  /* Inbound SAs: SPI map of at least twice the entries, a power of two. */
+  uint32_t cap = 8;
+  while (cap < 2 * inb_.size()) cap *= 2;
+  t->inb_.slots_.assign(cap, InbSa{});
+  t->inb_.mask_ = cap - 1;
+  for (const InbSa& e : inb_) {
+    if (!e.sa || e.sa->dir() != EspDir::kInbound)
+      return fail(err, "an inbound SA entry is missing its SA or names an outbound SA"), nullptr;
+    if (!prefix_ok(e.inner_src, "inbound SA selector", err)) return nullptr;
+    if (t->inb_.find(e.spi)) return fail(err, "SPI " + std::to_string(e.spi) + " is given twice"), nullptr;
+    uint32_t i = SpiMap::hash(e.spi) & t->inb_.mask_;
+    while (t->inb_.slots_[i].spi != 0) i = (i + 1) & t->inb_.mask_;
+    t->inb_.slots_[i] = e;
+    ++t->inb_.n_;
+  }
+
+  for (const SpdEntry& e : spd_) {
+    if (!e.sa || e.sa->dir() != EspDir::kOutbound)
+      return fail(err, "an SPD entry is missing its SA or names an inbound SA"), nullptr;
+    if (!prefix_ok(e.dst, "SPD", err)) return nullptr;
+  }
+  t->spd_ = spd_;
+  std::stable_sort(t->spd_.begin(), t->spd_.end(),
+                   [](const SpdEntry& a, const SpdEntry& b) { return a.dst.len > b.dst.len; });
+
+  for (const Route& r : routes_) {
+    if (!prefix_ok(r.dst, "route", err)) return nullptr;
+    if (r.port >= mtu_.size())
+      return fail(err, "route " + r.dst.addr.str() + "/" + std::to_string(r.dst.len) +
+                           " names port " + std::to_string(r.port) + ", which does not exist"),
+             nullptr;
+  }
+  t->routes_ = routes_;
+  std::stable_sort(t->routes_.begin(), t->routes_.end(),
+                   [](const Route& a, const Route& b) { return a.dst.len > b.dst.len; });
+  return t;
+}
+
+}  // namespace mipvpn
