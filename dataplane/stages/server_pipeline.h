@@ -41,7 +41,9 @@ namespace mipvpn {
 
 class ServerPipeline final : public Pipeline {
  public:
-  static constexpr uint32_t kMaxPasses = 4;
+  /* 7 are needed for mobile node to mobile node through the combined
+   * appliance (triple decap, then triple encap, then forward). */
+  static constexpr uint32_t kMaxPasses = 8;
 
   /* nullptr and a sentence in *err when the crypto engine cannot start. */
   static std::unique_ptr<ServerPipeline> create(const std::atomic<const StageTables*>& tables,

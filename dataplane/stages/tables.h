@@ -27,18 +27,6 @@ inline constexpr uint8_t kRoleXha = 0x01;    /* external home agent */
 inline constexpr uint8_t kRoleVpnGw = 0x02;  /* VPN gateway */
 inline constexpr uint8_t kRoleIha = 0x04;    /* internal home agent */
 
-struct Ipv4Prefix {
-  Ipv4Addr addr;
-  uint8_t len = 0;  /* 0..32 */
-
-  static constexpr uint32_t mask(uint8_t len) noexcept {
-    return len == 0 ? 0u : ~0u << (32 - len);
-  }
-  constexpr bool contains(Ipv4Addr a) const noexcept {
-    return ((a.host() ^ addr.host()) & mask(len)) == 0;
-  }
-};
-
 /* An inbound SA as the workers find it by SPI. */
 struct InbSa {
   uint32_t spi = 0;

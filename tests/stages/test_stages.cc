@@ -500,13 +500,13 @@ TEST(Drops, ClearTrafficFromOutsideStaysOutOfTheProtectedSide) {
 }
 
 TEST(Drops, LoopBound) {
-  /* Five IP-in-IP layers from a home address whose binding names itself
+  /* kMaxPasses + 1 IP-in-IP layers from a home address whose binding names itself
    * as care-of address: every decap passes the reverse-tunnel check and
    * asks for another pass. */
   Env env({.roles = kRoleXha});
   Pkt p(512);
   user_packet(p, kLoopHome, Ipv4Addr(198, 51, 100, 77));
-  for (int k = 0; k < 5; ++k) {
+  for (uint32_t k = 0; k < ServerPipeline::kMaxPasses + 1; ++k) {
     const uint16_t len = static_cast<uint16_t>(p.v.data_len + kIpv4HdrLen);
     p.v.data_off -= kIpv4HdrLen;
     p.v.data_len = len;
