@@ -31,6 +31,9 @@ namespace mipvpn {
 inline constexpr uint16_t kVerdictFirstSpecial = 0xfff0;
 inline constexpr uint16_t kVerdictDrop = 0xffff;
 inline constexpr uint16_t kVerdictPunt = 0xfffe;
+/* in_port of a packet the appliance itself originates (the control
+ * thread's registration replies): trusted like an internal port. */
+inline constexpr uint16_t kPortLocal = kVerdictFirstSpecial;
 
 class Pipeline {
  public:

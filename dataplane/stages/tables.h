@@ -20,6 +20,7 @@
 #include "codec/ipv4_addr.h"
 #include "crypto/esp.h"
 #include "ha/binding_table.h"
+#include "stages/pipeline.h"
 
 namespace mipvpn {
 
@@ -124,7 +125,7 @@ class StageTables {
   uint16_t port_mtu(uint16_t port) const noexcept { return port < mtu_.size() ? mtu_[port] : 0; }
   /* Unknown ports count as external. */
   bool port_internal(uint16_t port) const noexcept {
-    return port < zone_.size() && zone_[port] == PortZone::kInternal;
+    return port == kPortLocal || (port < zone_.size() && zone_[port] == PortZone::kInternal);
   }
   uint16_t n_ports() const noexcept { return static_cast<uint16_t>(mtu_.size()); }
 

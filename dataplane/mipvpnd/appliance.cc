@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "mipvpnd/appliance.h"
+
+#include <array>
+#include <cstdio>
+#include <ctime>
+#include <sstream>
+
+#include "mip/replay.h"
+#include "mipvpnd/punt.h"
+#include "runtime/runtime.h"
+
+namespace mipvpn {
+
+namespace {
+
+uint64_t ntp_now() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  /* NTP fraction: nanoseconds * 2^32 / 10^9 */
+  const auto frac = static_cast<uint32_t>((static_cast<uint64_t>(ts.tv_nsec) << 32) / 1000000000u);
+  return mip_ntp_from_unix(static_cast<uint64_t>(ts.tv_sec), frac);
+}
+
+std::string hex32(uint32_t v) {
+  char b[16];
+  std::snprintf(b, sizeof b, "0x%x", v);
+  return b;
+}
+
+}  // namespace
+
+Appliance::Appliance(const Config& cfg, const ApplianceOptions& opt) : cfg_(cfg), opt_(opt) {}
+
+Appliance::~Appliance() = default;
+
+std::unique_ptr<Appliance> Appliance::build(const Config& cfg, const ApplianceOptions& opt,
+                                            std::string* err) {
+  std::unique_ptr<Appliance> a(new Appliance(cfg, opt));
+  auto make_ha = [&](const HaSectionConfig& s, const char* name) -> std::unique_ptr<HomeAgent> {
+    std::unique_ptr<HomeAgent> ha;
+    try {
+      ha = std::make_unique<HomeAgent>(s.ha, std::max<uint32_t>(1024, std::min<uint32_t>(s.ha.max_bindings, 1u << 20)));
+    } catch (const std::exception& e) {
+      *err = std::string(name) + ": " + e.what();
+      return nullptr;
+    }
+    for (size_t i = 0; i < s.mobile_nodes.size(); ++i) {
+      const MipError e = ha->add_mobile_node(s.mobile_nodes[i]);
+      if (e != MipError::kOk) {
+        *err = std::string(name) + ".mobile_nodes[" + std::to_string(i) + "]: " + std::string(to_string(e));
+        return nullptr;
+      }
+    }
+    return ha;
+  };
+  if (cfg.xha && !(a->xha_ = make_ha(*cfg.xha, "xha"))) return nullptr;
+  if (cfg.iha && !(a->iha_ = make_ha(*cfg.iha, "iha"))) return nullptr;
+
+  StageTablesBuilder b;
+  b.roles(static_cast<uint8_t>((cfg.roles.xha ? kRoleXha : 0) | (cfg.roles.vpngw ? kRoleVpnGw : 0) |
+                               (cfg.roles.iha ? kRoleIha : 0)));
+  if (a->xha_) {
+    for (Ipv4Addr x : cfg.xha->ha.addresses) b.xha_addr(x);
+    b.xha_bindings(&a->xha_->bindings());
+  }
+  if (a->iha_) {
+    for (Ipv4Addr x : cfg.iha->ha.addresses) b.iha_addr(x);
+    b.iha_bindings(&a->iha_->bindings());
+  }
+  if (cfg.vpngw) {
+    b.gw_addr(cfg.vpngw->address);
+    for (size_t i = 0; i < cfg.vpngw->sas.size(); ++i) {
+      const EspSaSpec& s = cfg.vpngw->sas[i];
+      std::string e;
+      auto sa = EspSa::create(s.esp_config(), &e);
+      if (!sa) {
+        *err = "vpngw.sas[" + std::to_string(i) + "] (spi " + hex32(s.spi) + "): " + e;
+        return nullptr;
+      }
+      if (s.dir == EspDir::kInbound)
+        b.inbound_sa(sa.get(), s.selector);
+      else
+        b.outbound_sa(s.selector, sa.get());
+      a->sas_.push_back(std::move(sa));
+    }
+  }
+  for (size_t i = 0; i < cfg.ports.size(); ++i) {
+    const PortConfig& p = cfg.ports[i];
+    b.port(p.address.addr, p.mtu, p.internal ? PortZone::kInternal : PortZone::kExternal);
+    b.route(p.address.subnet(), static_cast<uint16_t>(i));  /* connected */
+  }
+  for (const RouteConfig& r : cfg.routes) b.route(r.prefix, static_cast<uint16_t>(r.port), r.via);
+  std::string e;
+  a->tables_owned_ = b.build(&e);
+  if (!a->tables_owned_) {
+    *err = "tables: " + e;
+    return nullptr;
+  }
+  a->tables_.store(a->tables_owned_.get(), std::memory_order_release);
+  return a;
+}
+
+HomeAgent* Appliance::agent_for(Ipv4Addr dst) noexcept {
+  const uint8_t own = tables()->own(dst);
+  if ((own & kOwnXha) && xha_) return xha_.get();
+  if ((own & kOwnIha) && iha_) return iha_.get();
+  return nullptr;
+}
+
+void Appliance::quiescent_hook(unsigned worker, void* ctx) noexcept {
+  auto* a = static_cast<Appliance*>(ctx);
+  if (a->xha_ && worker < a->xha_readers_.size()) a->xha_->qsbr().quiescent(a->xha_readers_[worker]);
+  if (a->iha_ && worker < a->iha_readers_.size()) a->iha_->qsbr().quiescent(a->iha_readers_[worker]);
+}
+
+void Appliance::on_punt(Runtime& rt, CtlPkt& p) noexcept {
+  if (p.arp) {
+    /* RFC 826: answer requests for any of our addresses on that port's subnet. */
+    ArpInfo ai;
+    const PortConfig& port = cfg_.ports[p.port];
+    const bool ours = arp_parse(p.view.bytes(), ai) && ai.op == 1 &&
+                      port.address.on_subnet(ai.target_ip) &&
+                      (ai.target_ip == port.address.addr || tables()->own(ai.target_ip) != 0);
+    if (!ours) {
+      ++ctl_.arp_ignored;
+      rt.free(p);
+      return;
+    }
+    /* The reply reuses the request's buffer, padded to the 60-byte minimum. */
+    const size_t len = arp_build_reply(ai, rt.port_mac(p.port), ai.target_ip, p.view.bytes());
+    const uint32_t room = p.view.data_len + p.view.tailroom();
+    const uint32_t want = room >= 60 ? 60 : static_cast<uint32_t>(len);
+    for (uint32_t i = static_cast<uint32_t>(len); i < want; ++i) p.view.data()[i] = std::byte{0};
+    p.view.data_len = want;
+    if (rt.send_frame(p, p.port)) ++ctl_.arp_replies;
+    return;
+  }
+
+  MipDatagram d;
+  if (!mip_datagram_parse(p.view.bytes(), d)) {
+    /* IKE is bridged to the host in a later slice; count what we drop. */
+    const auto h = ipv4_parse(p.view.bytes());
+    if (h.ok() && h->proto == kIpProtoUdp) ++ctl_.ike_unhandled; else ++ctl_.other;
+    rt.free(p);
+    return;
+  }
+  HomeAgent* ha = agent_for(d.dst);
+  if (!ha) {
+    ++ctl_.not_for_agent;
+    rt.free(p);
+    return;
+  }
+  ++ctl_.registrations;
+  RequestMeta m;
+  m.src = d.src;
+  m.src_port = d.sport;
+  m.dst = d.dst;
+  m.internal_iface = p.port < cfg_.ports.size() && cfg_.ports[p.port].internal;
+  m.now_ntp = ntp_now();
+  std::array<std::byte, 1024> reply;
+  const HaVerdict v = ha->process_request(d.payload, m, reply);
+  rt.free(p);
+  if (!v.reply) return;
+
+  /* The reply goes through the stages like any packet we originate: in a
+   * combined appliance an i-HA reply to the VPN tunnel inner address is
+   * ESP-protected and x-MIP-encapsulated (RFC 5265 section 2). */
+  const uint16_t out_port = cfg_.ports.empty() ? 0 : p.port;
+  CtlPkt o = rt.alloc(out_port);
+  if (!o.mbuf) {
+    ++ctl_.reply_send_failed;
+    return;
+  }
+  const size_t len = mip_reply_frame(d.dst, d.src, d.sport, ip_id_++,
+                                     std::span<const std::byte>(reply).first(v.len),
+                                     std::span<std::byte>(o.view.data(), o.view.data_len + o.view.tailroom()));
+  if (len == 0) {
+    ++ctl_.reply_send_failed;
+    rt.free(o);
+    return;
+  }
+  o.view.data_len = static_cast<uint32_t>(len);
+  if (!ctl_pipeline_) {
+    ++ctl_.reply_send_failed;
+    rt.free(o);
+    return;
+  }
+  PktView* pv = &o.view;
+  Ipv4Addr nh;
+  ctl_pipeline_->process(&pv, 1, kPortLocal, &nh);
+  if (o.view.user >= kVerdictFirstSpecial) {
+    ++ctl_.reply_no_route;
+    rt.free(o);
+    return;
+  }
+  if (rt.send_ip(o, o.view.user, nh))
+    ++ctl_.replies_sent;
+  else
+    ++ctl_.reply_send_failed;
+}
+
+void Appliance::tick(Runtime& rt) noexcept {
+  std::array<CtlPkt, 32> pk;
+  for (int round = 0; round < 8; ++round) {
+    const uint16_t n = rt.poll_punts(pk.data(), static_cast<uint16_t>(pk.size()));
+    for (uint16_t i = 0; i < n; ++i) on_punt(rt, pk[i]);
+    if (n < pk.size()) break;
+  }
+  const auto now = static_cast<uint64_t>(std::time(nullptr));
+  if (now != last_expire_s_) {
+    last_expire_s_ = now;
+    const uint64_t t = ntp_now();
+    if (xha_) ctl_.expired += xha_->expire(t);
+    if (iha_) ctl_.expired += iha_->expire(t);
+  }
+}
+
+int Appliance::run(std::string* err) {
+  RuntimeConfig rc;
+  for (const PortConfig& p : cfg_.ports) {
+    PortSpec s;
+    s.name = p.name;
+    s.device = p.device;
+    s.mtu = p.mtu;
+    s.mac = p.mac;
+    rc.ports.push_back(s);
+  }
+  for (const NeighbourConfig& n : cfg_.neighbours)
+    rc.neighbours.push_back({static_cast<uint16_t>(n.port), n.address, n.mac});
+  rc.workers = cfg_.workers;
+  rc.worker_idle_sleep_us = opt_.worker_idle_sleep_us;
+
+  std::string perr;
+  ctl_pipeline_ = ServerPipeline::create(tables_, &perr);
+  if (!ctl_pipeline_) {
+    *err = "control pipeline: " + perr;
+    return 1;
+  }
+  pipelines_.clear();
+  auto factory = [this, &perr](unsigned) -> std::unique_ptr<Pipeline> {
+    auto p = ServerPipeline::create(tables_, &perr);
+    if (p) pipelines_.push_back(p.get());
+    return p;
+  };
+  auto [rt, rerr] = Runtime::create(rc, factory);
+  if (!rt) {
+    *err = rerr.empty() ? perr : rerr;
+    return 1;
+  }
+  for (const std::string& n : rt->notes())
+    if (!opt_.quiet) std::printf("mipvpnd: %s\n", n.c_str());
+
+  /* Every worker is a reader of the binding tables (control/qsbr.h). */
+  auto readers = [&](HomeAgent* ha, std::vector<uint32_t>& ids) {
+    ids.clear();
+    if (!ha) return;
+    for (unsigned w = 0; w < rt->workers(); ++w) {
+      ids.push_back(ha->qsbr().reader_register());
+      ha->qsbr().reader_online(ids.back());
+    }
+  };
+  readers(xha_.get(), xha_readers_);
+  readers(iha_.get(), iha_readers_);
+
+  if (const RtStatus st = rt->start(&Appliance::quiescent_hook, this); !st.ok()) {
+    *err = st.error;
+    return 1;
+  }
+  if (!opt_.quiet) {
+    std::printf("mipvpnd: running: %u worker(s), %u port(s); SIGINT or SIGTERM stops\n", rt->workers(),
+                rt->ports());
+    std::fflush(stdout);
+  }
+  rt->run([this](Runtime& r) { tick(r); });
+  rt->stop();
+  final_stage_ = StageCounters{};
+  auto add = [this](const StageCounters& c) {
+    final_stage_.rx += c.rx;
+    for (size_t i = 0; i < std::size(c.drops); ++i) final_stage_.drops[i] += c.drops[i];
+    for (size_t i = 0; i < std::size(c.stage); ++i) final_stage_.stage[i] += c.stage[i];
+    for (size_t i = 0; i < std::size(c.esp_inb_drops); ++i) final_stage_.esp_inb_drops[i] += c.esp_inb_drops[i];
+    for (size_t i = 0; i < std::size(c.esp_outb_drops); ++i) final_stage_.esp_outb_drops[i] += c.esp_outb_drops[i];
+  };
+  for (const ServerPipeline* p : pipelines_) add(p->counters());
+  add(ctl_pipeline_->counters());
+  runtime_counts_ = rt->counts();
+  pipelines_.clear();
+  rt.reset();
+  for (auto [ha, ids] : {std::pair{xha_.get(), &xha_readers_}, std::pair{iha_.get(), &iha_readers_}}) {
+    if (!ha) continue;
+    for (uint32_t id : *ids) {
+      ha->qsbr().reader_offline(id);
+      ha->qsbr().reader_unregister(id);
+    }
+    ids->clear();
+  }
+  if (!opt_.quiet) std::printf("%s", summary().c_str());
+  return 0;
+}
+
+StageCounters Appliance::stage_counters() const noexcept { return final_stage_; }
+
+std::string Appliance::summary() const {
+  std::ostringstream o;
+  const RtCounts& r = runtime_counts_;
+  o << "mipvpnd: ports rx " << r.rx << " tx " << r.tx << " punted " << r.punted << "\n";
+  for (size_t i = 0; i < kRtDropCount; ++i)
+    if (r.drops[i]) o << "  drop " << to_string(static_cast<RtDrop>(i)) << " " << r.drops[i] << "\n";
+  for (size_t i = 0; i < static_cast<size_t>(Stage::kCount); ++i)
+    if (final_stage_.stage[i]) o << "  stage " << to_string(static_cast<Stage>(i)) << " " << final_stage_.stage[i] << "\n";
+  for (size_t i = 0; i < static_cast<size_t>(StageDrop::kCount); ++i)
+    if (final_stage_.drops[i]) o << "  drop " << to_string(static_cast<StageDrop>(i)) << " " << final_stage_.drops[i] << "\n";
+  for (size_t i = 0; i < static_cast<size_t>(EspDrop::kCount); ++i) {
+    if (final_stage_.esp_inb_drops[i]) o << "  esp_inb " << to_string(static_cast<EspDrop>(i)) << " " << final_stage_.esp_inb_drops[i] << "\n";
+    if (final_stage_.esp_outb_drops[i]) o << "  esp_outb " << to_string(static_cast<EspDrop>(i)) << " " << final_stage_.esp_outb_drops[i] << "\n";
+  }
+  const ControlCounters& c = ctl_;
+  o << "  control: arp_replies " << c.arp_replies << " arp_ignored " << c.arp_ignored << " registrations "
+    << c.registrations << " replies_sent " << c.replies_sent << " reply_no_route " << c.reply_no_route
+    << " reply_send_failed " << c.reply_send_failed << " not_for_agent " << c.not_for_agent
+    << " ike_unhandled " << c.ike_unhandled << " other " << c.other << " expired " << c.expired << "\n";
+  for (auto [name, ha] : {std::pair{"xha", xha_.get()}, std::pair{"iha", iha_.get()}}) {
+    if (!ha) continue;
+    const HaCounters& h = ha->counters();
+    o << "  " << name << ": bindings " << ha->bindings().size() << " registered " << h.registered
+      << " deregistered " << h.deregistered << " expired " << h.expired << "\n";
+  }
+  return o.str();
+}
+
+}  // namespace mipvpn

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * mipvpnd's parts put together from a validated Config: the home agents
+ * (x-HA, i-HA) with their binding tables, the static ESP SAs of the VPN
+ * gateway, the stage tables the workers read, and the control thread's
+ * work on punted packets (ARP for our addresses, registrations on UDP 434)
+ * and timers (binding expiry).
+ *
+ * build() does everything that needs no DPDK, so `mipvpnd --check` and
+ * the tests can run it; run() then needs an initialised EAL.
+ */
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "runtime/counters.h"
+#include "crypto/esp.h"
+#include "ha/home_agent.h"
+#include "stages/server_pipeline.h"
+#include "stages/tables.h"
+
+namespace mipvpn {
+
+class Runtime;
+struct CtlPkt;
+
+struct ApplianceOptions {
+  uint32_t worker_idle_sleep_us = 0;  /* shared CPUs: pause when a loop found nothing */
+  bool quiet = false;                 /* no event lines on stdout */
+};
+
+/* What the control thread did with punted packets. */
+struct ControlCounters {
+  uint64_t arp_replies = 0;
+  uint64_t arp_ignored = 0;       /* not a request for one of our addresses */
+  uint64_t registrations = 0;     /* requests handed to a home agent */
+  uint64_t replies_sent = 0;
+  uint64_t reply_no_route = 0;    /* no route back to the requester */
+  uint64_t reply_send_failed = 0;
+  uint64_t not_for_agent = 0;     /* UDP 434 to an address of no home agent */
+  uint64_t ike_unhandled = 0;     /* IKE (500 / 4500 marker): no IKE bridge yet */
+  uint64_t other = 0;             /* anything else punted */
+  uint64_t expired = 0;           /* care-of addresses expired */
+};
+
+class Appliance {
+ public:
+  /* nullptr and the reasons (one sentence each) in *err. */
+  static std::unique_ptr<Appliance> build(const Config& cfg, const ApplianceOptions& opt,
+                                          std::string* err);
+  ~Appliance();
+  Appliance(const Appliance&) = delete;
+  Appliance& operator=(const Appliance&) = delete;
+
+  /* Create the runtime (ports, workers), serve until SIGINT/SIGTERM, stop
+   * cleanly. EAL must be initialised. 0, or 1 with the reason in *err. */
+  int run(std::string* err);
+
+  /* The control thread's handling of one punted packet (consumes it). */
+  void on_punt(Runtime& rt, CtlPkt& p) noexcept;
+
+  const ControlCounters& control_counters() const noexcept { return ctl_; }
+  HomeAgent* xha() noexcept { return xha_.get(); }
+  HomeAgent* iha() noexcept { return iha_.get(); }
+  const StageTables* tables() const noexcept { return tables_.load(std::memory_order_acquire); }
+  /* Sum of the workers' stage counters (after run() returned). */
+  StageCounters stage_counters() const noexcept;
+  std::string summary() const;  /* counters a human reads at exit */
+
+ private:
+  Appliance(const Config& cfg, const ApplianceOptions& opt);
+  void tick(Runtime& rt) noexcept;
+  HomeAgent* agent_for(Ipv4Addr dst) noexcept;
+  static void quiescent_hook(unsigned worker, void* ctx) noexcept;
+
+  Config cfg_;
+  ApplianceOptions opt_;
+  std::unique_ptr<HomeAgent> xha_, iha_;
+  std::vector<std::unique_ptr<EspSa>> sas_;
+  std::unique_ptr<const StageTables> tables_owned_;
+  std::atomic<const StageTables*> tables_{nullptr};
+  std::vector<ServerPipeline*> pipelines_;  /* owned by the runtime */
+  std::unique_ptr<ServerPipeline> ctl_pipeline_;  /* the control thread's own */
+  RtCounts runtime_counts_{};
+  /* Reader ids of each worker in each home agent's QSBR (binding tables). */
+  std::vector<uint32_t> xha_readers_, iha_readers_;
+  ControlCounters ctl_;
+  StageCounters final_stage_{};
+  uint64_t last_expire_s_ = 0;
+  uint16_t ip_id_ = 1;
+};
+
+}  // namespace mipvpn
