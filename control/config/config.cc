@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Loading: libconfig parses (syntax errors come back with file and line),
+ * then one pass over the tree reads every setting, collecting every
+ * error. Exceptions from libconfig or allocation stop here.
+ */
+#include "config/config.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <libconfig.h++>
+#include <string>
+
+#include "config/reader.h"
+#include "config/sections.h"
+
+namespace mipvpn {
+namespace {
+
+using cfg::Reader;
+using cfg::Setting;
+
+void read_roles(Reader& r, const Setting& root, Config* c) {
+  const Setting* s = r.child(root, "", "roles", true);
+  std::vector<const Setting*> elems;
+  if (!s || !r.strings(*s, "roles", &elems)) return;
+  bool any = false;
+  for (size_t i = 0; i < elems.size(); ++i) {
+    if (!elems[i]) continue;
+    const std::string p = cfg::index("roles", i);
+    const std::string n = static_cast<const char*>(*elems[i]);
+    bool* flag = n == "xha" ? &c->roles.xha : n == "vpngw" ? &c->roles.vpngw : n == "iha" ? &c->roles.iha : nullptr;
+    if (!flag) {
+      r.error(*elems[i], p, "'" + n + "' is not a role; use \"xha\", \"vpngw\" or \"iha\"");
+      continue;
+    }
+    if (*flag) r.error(*elems[i], p, "role '" + n + "' is listed twice");
+    *flag = true;
+    any = true;
+  }
+  if (!any && elems.empty()) r.error(*s, "roles", "give at least one role: \"xha\", \"vpngw\" or \"iha\"");
+}
+
+void read_timers(Reader& r, const Setting& root, Config* c) {
+  const Setting* s = r.child(root, "", "timers", false);
+  if (!s || !r.check_group(*s, "timers", {"t_monitor", "reg_lifetime"})) return;
+  r.opt_int(*s, "timers", "t_monitor", 1, 86400, &c->timers.t_monitor_s);
+  r.opt_int(*s, "timers", "reg_lifetime", 1, 0xffff, &c->timers.reg_lifetime_s);
+}
+
+/* A role's section exists iff the role is listed. */
+bool section_matches_role(Reader& r, const Setting& root, const char* name, bool role) {
+  const bool present = root.exists(name);
+  if (role && !present) {
+    const Setting* roles = r.child(root, "", "roles", false);
+    r.error(roles ? *roles : root, "roles",
+            std::string("role '") + name + "' is listed but the " + name + " section is missing; add " + name +
+                " = { ... }");
+  } else if (!role && present) {
+    r.error(root[name], name,
+            std::string("the section is present but '") + name + "' is not in roles; add it to roles or remove the section");
+  }
+  return role && present;
+}
+
+void read_root(Reader& r, const Setting& root, Config* c) {
+  r.check_group(root, "", {"eal", "roles", "workers", "ports", "neighbours", "routes", "xha", "iha", "vpngw",
+                           "timers", "telemetry"});
+  if (const Setting* e = r.child(root, "", "eal", false)) {
+    std::vector<const Setting*> elems;
+    if (r.strings(*e, "eal", &elems)) {
+      c->eal.clear();
+      for (const Setting* x : elems)
+        if (x) c->eal.emplace_back(static_cast<const char*>(*x));
+    }
+  }
+  read_roles(r, root, c);
+  r.opt_int(root, "", "workers", 1, 64, &c->workers);
+  cfg::read_network(r, root, c);
+  if (section_matches_role(r, root, "xha", c->roles.xha))
+    c->xha = cfg::read_ha_section(r, root["xha"], HaRole::kXha, *c);
+  if (section_matches_role(r, root, "iha", c->roles.iha))
+    c->iha = cfg::read_ha_section(r, root["iha"], HaRole::kIha, *c);
+  if (section_matches_role(r, root, "vpngw", c->roles.vpngw))
+    c->vpngw = cfg::read_vpngw_section(r, root["vpngw"], *c);
+  read_timers(r, root, c);
+  r.opt(root, "", "telemetry", &c->telemetry, &Reader::boolean);
+}
+
+ConfigResult finish(Reader& r, Config&& c) {
+  ConfigResult out;
+  out.errors = std::move(r.errors());
+  out.warnings = std::move(r.warnings());
+  if (out.errors.empty()) out.config = std::move(c);
+  return out;
+}
+
+ConfigResult fail(const std::string& file, int line, const std::string& msg) {
+  ConfigResult out;
+  out.errors.push_back({file, line, msg});
+  return out;
+}
+
+/* Parse with lc already read. */
+ConfigResult walk(libconfig::Config& lc, const std::string& file) {
+  Reader r(file);
+  Config c;
+  read_root(r, lc.getRoot(), &c);
+  return finish(r, std::move(c));
+}
+
+ConfigResult parse_error(const libconfig::ParseException& e, const std::string& file) {
+  const char* f = e.getFile();
+  return fail(f ? f : file, e.getLine(),
+              std::string(e.getError()) + " (libconfig syntax: name = value; groups { }, lists ( ), arrays [ ])");
+}
+
+std::string dir_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+}  // namespace
+
+ConfigResult parse_config_string(std::string_view text, const std::string& name) {
+  try {
+    libconfig::Config lc;
+    try {
+      lc.readString(std::string(text));
+    } catch (const libconfig::ParseException& e) {
+      return parse_error(e, name);
+    }
+    return walk(lc, name);
+  } catch (const std::exception& e) {
+    return fail(name, 0, std::string("internal error while reading the configuration: ") + e.what());
+  } catch (...) {
+    return fail(name, 0, "internal error while reading the configuration");
+  }
+}
+
+ConfigResult load_config_file(const std::string& path) {
+  try {
+    /* libconfig's FileIOException says nothing of why; ask the system. */
+    std::FILE* f = std::fopen(path.c_str(), "r");
+    if (!f) return fail(path, 0, std::string("cannot open the file: ") + std::strerror(errno));
+    std::fclose(f);
+    libconfig::Config lc;
+    const std::string dir = dir_of(path);
+    lc.setIncludeDir(dir.c_str());  /* @include "x.conf" is relative to this file */
+    try {
+      lc.readFile(path.c_str());
+    } catch (const libconfig::ParseException& e) {
+      return parse_error(e, path);
+    } catch (const libconfig::FileIOException&) {
+      return fail(path, 0, "cannot read the file");
+    }
+    return walk(lc, path);
+  } catch (const std::exception& e) {
+    return fail(path, 0, std::string("internal error while reading the configuration: ") + e.what());
+  } catch (...) {
+    return fail(path, 0, "internal error while reading the configuration");
+  }
+}
+
+}  // namespace mipvpn
