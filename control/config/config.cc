@@ -104,8 +104,8 @@ ConfigResult fail(const std::string& file, int line, const std::string& msg) {
 }
 
 /* Parse with lc already read. */
-ConfigResult walk(libconfig::Config& lc, const std::string& file) {
-  Reader r(file);
+ConfigResult walk(libconfig::Config& lc, const std::string& file, const std::string& include_dir = "") {
+  Reader r(file, include_dir);
   Config c;
   read_root(r, lc.getRoot(), &c);
   return finish(r, std::move(c));
@@ -156,7 +156,7 @@ ConfigResult load_config_file(const std::string& path) {
     } catch (const libconfig::FileIOException&) {
       return fail(path, 0, "cannot read the file");
     }
-    return walk(lc, path);
+    return walk(lc, path, dir);
   } catch (const std::exception& e) {
     return fail(path, 0, std::string("internal error while reading the configuration: ") + e.what());
   } catch (...) {

@@ -46,14 +46,20 @@ int Reader::line(const Setting& s) const {
   }
 }
 
+/* libconfig names an @include'd file as the directive wrote it. */
+std::string Reader::file_of(const Setting& s) const {
+  const char* f = s.getSourceFile();
+  if (!f || file_ == f) return file_;
+  if (f[0] == '/' || include_dir_.empty()) return f;
+  return include_dir_ + "/" + f;
+}
+
 void Reader::error(const Setting& at, const std::string& path, const std::string& msg) {
-  const char* f = at.getSourceFile();
-  errors_.push_back({f ? std::string(f) : file_, line(at), path.empty() ? msg : path + ": " + msg});
+  errors_.push_back({file_of(at), line(at), path.empty() ? msg : path + ": " + msg});
 }
 
 void Reader::warning(const Setting& at, const std::string& path, const std::string& msg) {
-  const char* f = at.getSourceFile();
-  warnings_.push_back({f ? std::string(f) : file_, line(at), path.empty() ? msg : path + ": " + msg});
+  warnings_.push_back({file_of(at), line(at), path.empty() ? msg : path + ": " + msg});
 }
 
 bool Reader::want(const Setting& s, const std::string& p, bool ok, const char* what) {
@@ -106,11 +112,19 @@ bool Reader::boolean(const Setting& s, const std::string& p, bool* out) {
 bool Reader::integer(const Setting& s, const std::string& p, int64_t lo, int64_t hi, int64_t* out) {
   const bool is_int = s.getType() == Setting::TypeInt || s.getType() == Setting::TypeInt64;
   if (!want(s, p, is_int, "an integer")) return false;
-  const long long v = s.getType() == Setting::TypeInt ? static_cast<long long>(static_cast<int>(s))
-                                                      : static_cast<long long>(s);
+  long long v = s.getType() == Setting::TypeInt ? static_cast<long long>(static_cast<int>(s))
+                                                : static_cast<long long>(s);
+  /* libconfig 1.5 reads 0x80000000..0xffffffff into a 32-bit int, negative:
+   * a hex literal means the bits written (an SPI 0xffffffff is one). */
+  if (s.getType() == Setting::TypeInt && s.getFormat() == Setting::FormatHex && v < 0)
+    v = static_cast<long long>(static_cast<uint32_t>(static_cast<int>(s)));
   if (v < lo || v > hi) {
-    error(s, p, std::to_string(v) + " is out of range; use " + std::to_string(lo) + " to " +
-                    std::to_string(hi));
+    std::string msg = std::to_string(v) + " is out of range; use " + std::to_string(lo) + " to " + std::to_string(hi);
+    /* libconfig 1.5 wraps a decimal above 2^31-1 without the L suffix. */
+    if (v < 0 && hi > 0x7fffffffLL && s.getType() == Setting::TypeInt)
+      msg += " (libconfig reads decimals above 2147483647 as negative: write them with an L suffix, "
+             "4294967295L, or in hex, 0xffffffff)";
+    error(s, p, msg);
     return false;
   }
   *out = v;

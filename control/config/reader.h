@@ -32,7 +32,9 @@ std::string index(const std::string& path, size_t i);
 
 class Reader {
  public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
+  /* include_dir: where libconfig looked for @include files ("" for none). */
+  explicit Reader(std::string file, std::string include_dir = "")
+      : file_(std::move(file)), include_dir_(std::move(include_dir)) {}
 
   std::vector<ConfigError>& errors() noexcept { return errors_; }
   std::vector<ConfigError>& warnings() noexcept { return warnings_; }
@@ -96,8 +98,10 @@ class Reader {
 
  private:
   bool want(const Setting& s, const std::string& p, bool ok, const char* what);
+  std::string file_of(const Setting& s) const;
 
   std::string file_;
+  std::string include_dir_;
   std::vector<ConfigError> errors_;
   std::vector<ConfigError> warnings_;
 };
