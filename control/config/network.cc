@@ -4,6 +4,7 @@
  * implies its connected subnet; a route's next hop must lie on one.
  */
 #include <set>
+#include <utility>
 #include <string>
 
 #include "config/sections.h"
@@ -108,13 +109,16 @@ void read_routes(Reader& r, const Setting& root, Config* c) {
   const Setting* rs = r.child(root, "", "routes", false);
   std::vector<const Setting*> elems;
   if (!rs || !r.groups(*rs, "routes", &elems)) return;
+  std::set<std::pair<uint32_t, uint8_t>> prefixes;
   for (size_t i = 0; i < elems.size(); ++i) {
     if (!elems[i]) continue;
     const Setting& g = *elems[i];
     const std::string p = index("routes", i);
     r.check_group(g, p, {"prefix", "via", "port"});
     RouteConfig rt;
-    r.need(g, p, "prefix", &rt.prefix, &Reader::prefix);
+    if (r.need(g, p, "prefix", &rt.prefix, &Reader::prefix) &&
+        !prefixes.insert({rt.prefix.addr.host(), rt.prefix.len}).second)
+      r.error(g["prefix"], join(p, "prefix"), "there is already a route to " + prefix_str(rt.prefix));
     const bool have_via = r.need(g, p, "via", &rt.via, &Reader::addr);
     const bool named = g.exists("port");
     int port = named_port(r, g, p, *c, false);

@@ -108,6 +108,7 @@ VpngwConfig read_vpngw_section(Reader& r, const Setting& s, const Config& c) {
   const Setting* ss = r.child(s, p, "sas", false);
   if (!ss || !r.groups(*ss, sp, &elems)) return out;
   std::set<std::pair<int, uint32_t>> spis;
+  std::set<std::pair<uint32_t, uint8_t>> out_selectors;
   for (size_t i = 0; i < elems.size(); ++i) {
     if (!elems[i]) continue;
     const Setting& g = *elems[i];
@@ -118,6 +119,12 @@ VpngwConfig read_vpngw_section(Reader& r, const Setting& s, const Config& c) {
       r.error(g["spi"], join(ep, "spi"),
               "SPI " + std::to_string(sa.spi) + " is used by two " +
                   (sa.dir == EspDir::kInbound ? "inbound" : "outbound") + " SAs");
+    /* One outbound SA per SPD selector, or the choice would be arbitrary. */
+    if (ok && sa.dir == EspDir::kOutbound &&
+        !out_selectors.insert({sa.selector.addr.host(), sa.selector.len}).second)
+      r.error(g["selector"], join(ep, "selector"),
+              "another outbound SA already has the selector " + sa.selector.addr.str() + "/" +
+                  std::to_string(sa.selector.len));
     /* RFC 4106 3.1 / 8.1: the IV must never repeat under one key; a
      * static SA restarts its sequence number (our IV) at 1 after every
      * restart of the daemon. */

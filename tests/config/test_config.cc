@@ -149,6 +149,9 @@ const Bad kBad[] = {
      "there is no port named 'c'"},
     {"route_host_bits", kMinimal + "routes = ( { via = \"192.0.2.254\";\n prefix = \"10.0.0.1/8\"; } ); #<\n",
      "'10.0.0.1/8' has host bits set; the prefix is 10.0.0.0/8"},
+    {"route_twice", kMinimal + "routes = ( { prefix = \"0.0.0.0/0\"; via = \"192.0.2.254\"; },\n"
+                               "{ via = \"10.1.0.2\";\n prefix = \"0.0.0.0/0\"; } ); #<\n",
+     "routes[1].prefix: there is already a route to 0.0.0.0/0"},
     {"route_bad_via", kMinimal + "routes = ( { prefix = \"0.0.0.0/0\";\n via = \"192.0.2\"; } ); #<\n",
      "'192.0.2' is not an IPv4 address"},
     {"neighbour_off_subnet", kMinimal + "neighbours = ( { mac = \"02:00:00:00:00:01\"; port = \"a\";\n address = \"10.1.0.9\"; } ); #<\n",
@@ -208,6 +211,8 @@ const Bad kBad[] = {
      "vpngw.sas[0].suite: a static AES-GCM SA repeats its IVs after every restart"},
     {"sa_window", vpngw(cbc("300", "in", "\n replay_window = 32; #<\n")), "32 is out of range; use 0 (no replay check) or 64 to 4096"},
     {"sa_dup_spi", vpngw(cbc("300", "in") + ",\n" + cbc("300", "in") + " #<"), "SPI 300 is used by two inbound SAs"},
+    {"sa_same_selector", vpngw(cbc("300") + ",\n" + cbc("301") + " #<"),
+     "vpngw.sas[1].selector: another outbound SA already has the selector 10.99.0.5/32"},
     {"sa_selector", vpngw(cbc("300", "out", "\n selector = \"10.99.0.5/24\"; #<\n")), "has host bits set"},
     {"sa_natt_typo", vpngw(cbc("300", "out", "\n natt = { sport = 4500; dprt = 4500; }; #<\n")), "did you mean 'dport'?"},
     {"sa_natt_port", vpngw(cbc("300", "out", "\n natt = { sport = 0; }; #<\n")), "vpngw.sas[0].natt.sport: 0 is out of range"},
@@ -363,7 +368,7 @@ TEST(ConfigGood, VpnGatewaySas) {
   const ConfigResult r = parse(vpngw(
       cbc("0x1001", "in", " esn = true; replay_window = 1024;") + ",\n" +
       cbc("0x1001", "out", " natt = { };") + ",\n" +
-      sa("300", "out", "aes-128-gcm", gcm_key, "", " natt = { sport = 40000; };") + ",\n" +
+      sa("300", "out", "aes-128-gcm", gcm_key, "", " natt = { sport = 40000; }; selector = \"10.99.0.6/32\";") + ",\n" +
       sa("301", "in", "null-sha1", "", kKey16 + "00010203", " replay_window = 0; selector = \"10.99.0.0/16\";"),
       " allow_static_gcm = true;"));
   const Config& c = ok(r);
