@@ -6,6 +6,7 @@
  */
 #include "config/config.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -126,6 +127,12 @@ std::string dir_of(const std::string& path) {
 
 ConfigResult parse_config_string(std::string_view text, const std::string& name) {
   try {
+    /* libconfig reads a C string: a NUL would silently end the text. */
+    if (const auto nul = text.find('\0'); nul != std::string_view::npos) {
+      const std::string_view before = text.substr(0, nul);
+      const int line = 1 + static_cast<int>(std::count(before.begin(), before.end(), '\n'));
+      return fail(name, line, "the text contains a NUL byte; a configuration is plain text");
+    }
     libconfig::Config lc;
     try {
       lc.readString(std::string(text));

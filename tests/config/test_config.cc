@@ -436,6 +436,16 @@ TEST(ConfigErrors, AllAreCollected) {
   EXPECT_EQ(lines, (std::vector<int>{2, 3, 4, 1, 5}));
 }
 
+TEST(ConfigErrors, NulByte) {
+  std::string t = kRolesXha + "wor";
+  t.push_back('\0');
+  t += "kers = 1;\n";
+  const ConfigResult r = parse(t + kMinimal);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].line, 2);
+  EXPECT_NE(r.errors[0].message.find("NUL byte"), std::string::npos);
+}
+
 TEST(ConfigErrors, FormatIsGccStyle) {
   EXPECT_EQ(format_error({"a.conf", 12, "workers: 65 is out of range; use 1 to 64"}),
             "a.conf:12: workers: 65 is out of range; use 1 to 64");
