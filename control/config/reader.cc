@@ -173,6 +173,17 @@ bool Reader::ifaddr(const Setting& s, const std::string& p, Ipv4IfAddr* out) {
     error(s, p, quoted(s) + " is not an IPv4 prefix (the port's address and subnet length, e.g. 192.0.2.1/24)");
     return false;
   }
+  const uint8_t top = static_cast<uint8_t>(x->addr.host() >> 24);
+  if (x->addr.host() == 0 || top == 127 || top >= 224 || x->len == 0) {
+    error(s, p, quoted(s) + " is not a unicast address on a subnet of length 1 to 32");
+    return false;
+  }
+  const Ipv4Prefix net = x->subnet();
+  const uint32_t bcast = net.addr.host() | (x->len >= 32 ? 0u : ~0u >> x->len);
+  if (x->len <= 30 && (x->addr == net.addr || x->addr.host() == bcast)) {
+    error(s, p, quoted(s) + " is the subnet's network or broadcast address; give the port's own address");
+    return false;
+  }
   *out = *x;
   return true;
 }
