@@ -57,6 +57,17 @@ void read_ports(Reader& r, const Setting& root, Config* c) {
     r.opt(g, p, "internal", &port.internal, &Reader::boolean);
     MacAddr m{};
     if (r.opt(g, p, "mac", &m, &Reader::mac)) port.mac = m;
+    /* Overlapping subnets make the port of a next hop ambiguous. */
+    if (g.exists("address") && port.address.len != 0) {
+      const Ipv4Prefix mine = port.address.subnet();
+      for (const PortConfig& o : c->ports) {
+        const Ipv4Prefix theirs = o.address.subnet();
+        if (o.address.len != 0 && (mine.contains(theirs.addr) || theirs.contains(mine.addr)))
+          r.warning(g["address"], join(p, "address"),
+                    "subnet " + prefix_str(mine) + " overlaps port '" + o.name + "' (" + prefix_str(theirs) +
+                        "); next hops on both go to the first");
+      }
+    }
     c->ports.push_back(std::move(port));
   }
 }

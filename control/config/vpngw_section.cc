@@ -119,6 +119,12 @@ VpngwConfig read_vpngw_section(Reader& r, const Setting& s, const Config& c) {
       r.error(g["spi"], join(ep, "spi"),
               "SPI " + std::to_string(sa.spi) + " is used by two " +
                   (sa.dir == EspDir::kInbound ? "inbound" : "outbound") + " SAs");
+    /* Our end of the tunnel is normally the gateway's address. */
+    const Ipv4Addr ours = sa.dir == EspDir::kOutbound ? sa.src : sa.dst;
+    if (ok && ours != out.address)
+      r.warning(g[sa.dir == EspDir::kOutbound ? "src" : "dst"],
+                join(ep, sa.dir == EspDir::kOutbound ? "src" : "dst"),
+                "our tunnel endpoint " + ours.str() + " is not vpngw.address " + out.address.str());
     /* One outbound SA per SPD selector, or the choice would be arbitrary. */
     if (ok && sa.dir == EspDir::kOutbound &&
         !out_selectors.insert({sa.selector.addr.host(), sa.selector.len}).second)

@@ -42,8 +42,10 @@ std::string sa(const std::string& spi, const std::string& dir, const std::string
                const std::string& auth, const std::string& extra = "") {
   std::string s = "{ spi = " + spi + "; direction = \"" + dir + "\"; suite = \"" + suite + "\"; key = \"" + key + "\";";
   if (!auth.empty()) s += " auth_key = \"" + auth + "\";";
-  if (extra.find("src =") == std::string::npos) s += " src = \"192.0.2.2\";";
-  if (extra.find("dst =") == std::string::npos) s += " dst = \"203.0.113.9\";";
+  /* Our end is vpngw.address, 192.0.2.2. */
+  const bool in = dir == "in";
+  if (extra.find("src =") == std::string::npos) s += in ? " src = \"203.0.113.9\";" : " src = \"192.0.2.2\";";
+  if (extra.find("dst =") == std::string::npos) s += in ? " dst = \"192.0.2.2\";" : " dst = \"203.0.113.9\";";
   if (extra.find("selector =") == std::string::npos) s += " selector = \"10.99.0.5/32\";";
   return s + extra + " }";
 }
@@ -386,8 +388,8 @@ TEST(ConfigGood, VpnGatewaySas) {
   EXPECT_EQ(in.suite, esp_suite_by_name("aes-128-cbc-sha256"));
   EXPECT_EQ(in.cipher_key.size(), 16u);
   EXPECT_EQ(in.auth_key.size(), 32u);
-  EXPECT_EQ(in.src, Ipv4Addr(192, 0, 2, 2));
-  EXPECT_EQ(in.dst, Ipv4Addr(203, 0, 113, 9));
+  EXPECT_EQ(in.src, Ipv4Addr(203, 0, 113, 9));
+  EXPECT_EQ(in.dst, Ipv4Addr(192, 0, 2, 2));
   EXPECT_TRUE(in.esn);
   EXPECT_EQ(in.replay_window, 1024u);
   EXPECT_EQ(in.natt_sport, 0);
@@ -425,6 +427,23 @@ TEST(ConfigGood, Warnings) {
   EXPECT_NE(r.warnings[0].message.find("the key is 8 bytes"), std::string::npos);
   EXPECT_EQ(r.warnings[1].line, 9);
   EXPECT_NE(r.warnings[1].message.find("no trusted_networks"), std::string::npos);
+}
+
+TEST(ConfigGood, MoreWarnings) {
+  /* Overlapping port subnets; an SA whose local end is not the gateway's address. */
+  const ConfigResult r = parse("roles = [\"vpngw\"];\n"
+                               "ports = ( { name = \"a\"; device = \"net_ring0\"; address = \"10.0.0.1/8\"; },\n"
+                               "          { name = \"b\"; device = \"net_ring1\"; address = \"10.1.0.1/16\"; } );\n"
+                               "vpngw = { address = \"10.0.0.2\"; sas = (\n" +
+                               cbc("300", "in", " dst = \"10.0.0.3\";") + " ); };\n");
+  ok(r);
+  ASSERT_EQ(r.warnings.size(), 2u) << dump(r.warnings);
+  EXPECT_EQ(r.warnings[0].line, 3);
+  EXPECT_NE(r.warnings[0].message.find("ports[1].address: subnet 10.1.0.0/16 overlaps port 'a' (10.0.0.0/8)"),
+            std::string::npos);
+  EXPECT_EQ(r.warnings[1].line, 5);
+  EXPECT_NE(r.warnings[1].message.find("our tunnel endpoint 10.0.0.3 is not vpngw.address 10.0.0.2"),
+            std::string::npos);
 }
 
 TEST(ConfigErrors, AllAreCollected) {
@@ -533,6 +552,20 @@ TEST(ConfigExamples, RolesAsDocumented) {
   EXPECT_FALSE(i.config->iha->ha.trusted.empty());
   EXPECT_TRUE(c.config->xha && c.config->iha && c.config->vpngw);
   EXPECT_EQ(c.config->eal, (std::vector<std::string>{"--no-huge", "-m", "512", "--no-pci"}));
+  /* What the examples configure, the home agents and the ESP engine take. */
+  for (const ConfigResult* r : {&x, &i, &c}) {
+    for (const auto* sec : {&r->config->xha, &r->config->iha}) {
+      if (!sec->has_value()) continue;
+      HomeAgent ha((*sec)->ha);
+      for (const HaMobileNode& m : (*sec)->mobile_nodes) EXPECT_EQ(ha.add_mobile_node(m), MipError::kOk);
+    }
+    if (r->config->vpngw) {
+      for (const EspSaSpec& s : r->config->vpngw->sas) {
+        std::string err;
+        EXPECT_NE(EspSa::create(s.esp_config(), &err), nullptr) << err;
+      }
+    }
+  }
 }
 
 /* The value parsers on their own. */
