@@ -23,11 +23,11 @@ namespace {
 using cfg::Reader;
 using cfg::Setting;
 
-void read_roles(Reader& r, const Setting& root, Config* c) {
+/* False when roles could not be read at all (reported). */
+bool read_roles(Reader& r, const Setting& root, Config* c) {
   const Setting* s = r.child(root, "", "roles", true);
   std::vector<const Setting*> elems;
-  if (!s || !r.strings(*s, "roles", &elems)) return;
-  bool any = false;
+  if (!s || !r.strings(*s, "roles", &elems)) return false;
   for (size_t i = 0; i < elems.size(); ++i) {
     if (!elems[i]) continue;
     const std::string p = cfg::index("roles", i);
@@ -39,9 +39,9 @@ void read_roles(Reader& r, const Setting& root, Config* c) {
     }
     if (*flag) r.error(*elems[i], p, "role '" + n + "' is listed twice");
     *flag = true;
-    any = true;
   }
-  if (!any && elems.empty()) r.error(*s, "roles", "give at least one role: \"xha\", \"vpngw\" or \"iha\"");
+  if (elems.empty()) r.error(*s, "roles", "give at least one role: \"xha\", \"vpngw\" or \"iha\"");
+  return true;
 }
 
 void read_timers(Reader& r, const Setting& root, Config* c) {
@@ -51,9 +51,12 @@ void read_timers(Reader& r, const Setting& root, Config* c) {
   r.opt_int(*s, "timers", "reg_lifetime", 1, 0xffff, &c->timers.reg_lifetime_s);
 }
 
-/* A role's section exists iff the role is listed. */
-bool section_matches_role(Reader& r, const Setting& root, const char* name, bool role) {
+/* A role's section exists iff the role is listed. Whether to read the
+ * section: when roles itself was unreadable, any section present is read
+ * for its own errors, without blaming it on roles. */
+bool section_matches_role(Reader& r, const Setting& root, const char* name, bool role, bool roles_known) {
   const bool present = root.exists(name);
+  if (!roles_known) return present;
   if (role && !present) {
     const Setting* roles = r.child(root, "", "roles", false);
     r.error(roles ? *roles : root, "roles",
@@ -77,14 +80,14 @@ void read_root(Reader& r, const Setting& root, Config* c) {
         if (x) c->eal.emplace_back(static_cast<const char*>(*x));
     }
   }
-  read_roles(r, root, c);
+  const bool roles_known = read_roles(r, root, c);
   r.opt_int(root, "", "workers", 1, 64, &c->workers);
   cfg::read_network(r, root, c);
-  if (section_matches_role(r, root, "xha", c->roles.xha))
+  if (section_matches_role(r, root, "xha", c->roles.xha, roles_known))
     c->xha = cfg::read_ha_section(r, root["xha"], HaRole::kXha, *c);
-  if (section_matches_role(r, root, "iha", c->roles.iha))
+  if (section_matches_role(r, root, "iha", c->roles.iha, roles_known))
     c->iha = cfg::read_ha_section(r, root["iha"], HaRole::kIha, *c);
-  if (section_matches_role(r, root, "vpngw", c->roles.vpngw))
+  if (section_matches_role(r, root, "vpngw", c->roles.vpngw, roles_known))
     c->vpngw = cfg::read_vpngw_section(r, root["vpngw"], *c);
   read_timers(r, root, c);
   r.opt(root, "", "telemetry", &c->telemetry, &Reader::boolean);

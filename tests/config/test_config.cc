@@ -469,6 +469,15 @@ TEST(ConfigErrors, NulByte) {
   EXPECT_NE(r.errors[0].message.find("NUL byte"), std::string::npos);
 }
 
+TEST(ConfigErrors, UnreadableRolesStillChecksSections) {
+  /* roles is not a list: that one error, and the section's own, but no
+   * "section present without its role". */
+  const ConfigResult r = parse(kPorts + "roles = \"xha\";\nxha = { addresses = [\"192.0.2.1\"]; max_lifetime = 0; };\n");
+  ASSERT_EQ(r.errors.size(), 2u) << dump(r.errors);
+  EXPECT_NE(r.errors[0].message.find("roles: expected a list of strings"), std::string::npos);
+  EXPECT_NE(r.errors[1].message.find("xha.max_lifetime: 0 is out of range"), std::string::npos);
+}
+
 TEST(ConfigErrors, FormatIsGccStyle) {
   EXPECT_EQ(format_error({"a.conf", 12, "workers: 65 is out of range; use 1 to 64"}),
             "a.conf:12: workers: 65 is out of range; use 1 to 64");
