@@ -16,6 +16,7 @@
 
 #include "config/reader.h"
 #include "config/sections.h"
+#include "config/values.h"
 
 namespace mipvpn {
 namespace {
@@ -107,9 +108,15 @@ ConfigResult fail(const std::string& file, int line, const std::string& msg) {
   return out;
 }
 
-/* Parse with lc already read. */
-ConfigResult walk(libconfig::Config& lc, const std::string& file, const std::string& include_dir = "") {
+/* Parse with lc already read; text (if known) is scanned for literals
+ * libconfig cut to 32 bits. */
+ConfigResult walk(libconfig::Config& lc, const std::string& file, std::string_view text,
+                  const std::string& include_dir = "") {
   Reader r(file, include_dir);
+  for (const cfg::WideLiteral& w : cfg::find_wide_int_literals(text))
+    r.errors().push_back({file, w.line,
+                          "'" + w.text + "' does not fit in 32 bits and libconfig would silently cut it; write " +
+                              w.text + "L"});
   Config c;
   read_root(r, lc.getRoot(), &c);
   return finish(r, std::move(c));
@@ -142,7 +149,7 @@ ConfigResult parse_config_string(std::string_view text, const std::string& name)
     } catch (const libconfig::ParseException& e) {
       return parse_error(e, name);
     }
-    return walk(lc, name);
+    return walk(lc, name, text);
   } catch (const std::exception& e) {
     return fail(name, 0, std::string("internal error while reading the configuration: ") + e.what());
   } catch (...) {
@@ -155,6 +162,9 @@ ConfigResult load_config_file(const std::string& path) {
     /* libconfig's FileIOException says nothing of why; ask the system. */
     std::FILE* f = std::fopen(path.c_str(), "r");
     if (!f) return fail(path, 0, std::string("cannot open the file: ") + std::strerror(errno));
+    std::string text;  /* for the literal scan (not of @include'd files) */
+    char buf[4096];
+    for (size_t got; (got = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, got);
     std::fclose(f);
     libconfig::Config lc;
     const std::string dir = dir_of(path);
@@ -166,7 +176,7 @@ ConfigResult load_config_file(const std::string& path) {
     } catch (const libconfig::FileIOException&) {
       return fail(path, 0, "cannot read the file");
     }
-    return walk(lc, path, dir);
+    return walk(lc, path, text, dir);
   } catch (const std::exception& e) {
     return fail(path, 0, std::string("internal error while reading the configuration: ") + e.what());
   } catch (...) {

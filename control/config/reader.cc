@@ -119,12 +119,7 @@ bool Reader::integer(const Setting& s, const std::string& p, int64_t lo, int64_t
   if (s.getType() == Setting::TypeInt && s.getFormat() == Setting::FormatHex && v < 0)
     v = static_cast<long long>(static_cast<uint32_t>(static_cast<int>(s)));
   if (v < lo || v > hi) {
-    std::string msg = std::to_string(v) + " is out of range; use " + std::to_string(lo) + " to " + std::to_string(hi);
-    /* libconfig 1.5 wraps a decimal above 2^31-1 without the L suffix. */
-    if (v < 0 && hi > 0x7fffffffLL && s.getType() == Setting::TypeInt)
-      msg += " (libconfig reads decimals above 2147483647 as negative: write them with an L suffix, "
-             "4294967295L, or in hex, 0xffffffff)";
-    error(s, p, msg);
+    error(s, p, std::to_string(v) + " is out of range; use " + std::to_string(lo) + " to " + std::to_string(hi));
     return false;
   }
   *out = v;

@@ -132,6 +132,70 @@ bool check_device(std::string_view s, std::string* why) {
   return false;
 }
 
+namespace {
+
+bool is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '*' ||
+         c == '-';
+}
+
+}  // namespace
+
+std::vector<WideLiteral> find_wide_int_literals(std::string_view t) {
+  std::vector<WideLiteral> out;
+  int line = 1;
+  size_t i = 0;
+  const size_t n = t.size();
+  auto skip_to = [&](size_t end) {
+    for (; i < end && i < n; ++i) line += t[i] == '\n';
+  };
+  while (i < n) {
+    const char c = t[i];
+    if (c == '\n') {
+      ++line;
+      ++i;
+    } else if (c == '"') {  /* a string, with backslash escapes */
+      size_t j = i + 1;
+      while (j < n && t[j] != '"') j += (t[j] == '\\') ? 2 : 1;
+      skip_to(j + 1);
+    } else if (c == '#' || (c == '/' && i + 1 < n && t[i + 1] == '/')) {
+      skip_to(t.find('\n', i) == std::string_view::npos ? n : t.find('\n', i));
+    } else if (c == '/' && i + 1 < n && t[i + 1] == '*') {
+      const size_t e = t.find("*/", i + 2);
+      skip_to(e == std::string_view::npos ? n : e + 2);
+    } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '*') {
+      while (i < n && is_name_char(t[i])) ++i;  /* a setting name */
+    } else if ((c >= '0' && c <= '9') ||
+               ((c == '-' || c == '+') && i + 1 < n && t[i + 1] >= '0' && t[i + 1] <= '9')) {
+      const size_t start = i;
+      const bool neg = c == '-';
+      if (c == '-' || c == '+') ++i;
+      const bool hex = i + 1 < n && t[i] == '0' && (t[i + 1] == 'x' || t[i + 1] == 'X');
+      if (hex) i += 2;
+      uint64_t v = 0;
+      bool over = false;
+      for (; i < n && (hex ? hex_digit(t[i]) >= 0 : (t[i] >= '0' && t[i] <= '9')); ++i) {
+        const uint64_t d = static_cast<uint64_t>(hex ? hex_digit(t[i]) : t[i] - '0');
+        if (v > (~0ull - d) / (hex ? 16 : 10)) over = true;
+        v = v * (hex ? 16 : 10) + d;
+      }
+      if (!hex && i < n && (t[i] == '.' || t[i] == 'e' || t[i] == 'E')) {
+        while (i < n && (is_name_char(t[i]) || t[i] == '.' || t[i] == '+')) ++i;  /* a float */
+        continue;
+      }
+      if (i < n && t[i] == 'L') {  /* 64-bit: read as written */
+        while (i < n && t[i] == 'L') ++i;
+        continue;
+      }
+      const bool wide = over || (hex ? v > 0xffffffffull : v > (neg ? 0x80000000ull : 0x7fffffffull));
+      if (wide) out.push_back({line, std::string(t.substr(start, i - start))});
+    } else {
+      ++i;
+    }
+  }
+  return out;
+}
+
 std::string_view closest_name(std::string_view name, const std::vector<std::string_view>& candidates) {
   std::string_view best;
   size_t best_d = 3;

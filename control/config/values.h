@@ -36,6 +36,17 @@ bool check_device(std::string_view s, std::string* why);
 /* The device's name without its arguments: "net_pcap0" of "net_pcap0,rx_pcap=..". */
 std::string_view device_name(std::string_view s) noexcept;
 
+/*
+ * Integer literals libconfig 1.5 would silently cut to 32 bits: a decimal
+ * outside -2^31..2^31-1 or a hex above 0xffffffff without the L suffix
+ * (4294967552 reads as 256). Strings and comments are skipped.
+ */
+struct WideLiteral {
+  int line = 0;
+  std::string text;
+};
+std::vector<WideLiteral> find_wide_int_literals(std::string_view text);
+
 /* The candidate closest to name (edit distance at most 2), or "". */
 std::string_view closest_name(std::string_view name, const std::vector<std::string_view>& candidates);
 

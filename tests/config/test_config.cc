@@ -184,7 +184,11 @@ const Bad kBad[] = {
     {"mn_spi_reserved", kRolesXha + kPorts + mn("{ home = \"192.0.2.9\"; key = \"" + kKey16 + "\";\n spi = 255; } #<"),
      "xha.mobile_nodes[0].spi: 255 is out of range; use 256 to 4294967295"},
     {"mn_spi_wrapped", kRolesXha + kPorts + mn("{ home = \"192.0.2.9\"; key = \"" + kKey16 + "\";\n spi = 4294967295; } #<"),
-     "write them with an L suffix"},
+     "'4294967295' does not fit in 32 bits and libconfig would silently cut it; write 4294967295L"},
+    {"max_bindings_cut", kRolesXha + kPorts + "xha = { addresses = [\"192.0.2.1\"];\n max_bindings = 99999999999; }; #<\n",
+     "'99999999999' does not fit in 32 bits"},
+    {"hex_cut", kRolesXha + kPorts + mn("{ home = \"192.0.2.9\"; key = \"" + kKey16 + "\";\n spi = 0x100000100; } #<"),
+     "'0x100000100' does not fit in 32 bits"},
     {"mn_spi_missing", kRolesXha + kPorts + mn("{ home = \"192.0.2.9\"; key = \"" + kKey16 + "\"; } #<"), "the setting 'spi' is required"},
     {"mn_bad_hex", kRolesXha + kPorts + mn("{ home = \"192.0.2.9\"; spi = 256;\n key = \"00112g\"; } #<"), "key: is not a hex string"},
     {"mn_odd_hex", kRolesXha + kPorts + mn("{ home = \"192.0.2.9\"; spi = 256;\n key = \"001\"; } #<"), "is not a hex string"},
@@ -526,6 +530,14 @@ TEST_F(ConfigFiles, SyntaxErrorNamesFileAndLine) {
   EXPECT_EQ(format_error(r.errors[0]).substr(0, p.size() + 3), p + ":4:");
 }
 
+TEST_F(ConfigFiles, CutLiteralInAFile) {
+  const std::string p = write("wide.conf", kMinimal + "\nworkers = 4294967297;\n");
+  const ConfigResult r = load_config_file(p);
+  ASSERT_FALSE(r.errors.empty());
+  EXPECT_EQ(format_error(r.errors[0]),
+            p + ":6: '4294967297' does not fit in 32 bits and libconfig would silently cut it; write 4294967297L");
+}
+
 TEST_F(ConfigFiles, IncludeRelativeToTheFile) {
   write("ports.conf", "ports = ( { name = \"a\"; device = \"net_ring0\";\n address = \"192.0.2.1/33\"; } );\n");
   const std::string p = write("main.conf", kRolesXha + "@include \"ports.conf\"\n" + kXha);
@@ -596,6 +608,16 @@ TEST(ConfigValues, Parsers) {
   for (const char* d : {"", "0000:03:00.8", "03:00", "net_", "net_ring0 ", "net-ring0", "eth0", "net_pcap0,a b"})
     EXPECT_FALSE(check_device(d, &why)) << d;
   EXPECT_EQ(device_name("net_pcap0,rx_pcap=a"), "net_pcap0");
+  const auto w = find_wide_int_literals("a = 2147483647; b = -2147483648; c = 0xffffffff; d = 4294967296L;\n"
+                                        "e = 1e99; f = 3.5; g = \"99999999999\"; # 99999999999\n"
+                                        "/* 99999999999\n */ h1 = 2147483648; i = -2147483649; j = 0x100000000;\n"
+                                        "k = 184467440737095516150;");
+  ASSERT_EQ(w.size(), 4u);
+  EXPECT_EQ(w[0].line, 4);
+  EXPECT_EQ(w[0].text, "2147483648");
+  EXPECT_EQ(w[1].text, "-2147483649");
+  EXPECT_EQ(w[2].text, "0x100000000");
+  EXPECT_EQ(w[3].line, 5);
   EXPECT_EQ(closest_name("mtuu", {"name", "mtu", "mac"}), "mtu");
   EXPECT_EQ(closest_name("zzzzzz", {"name", "mtu"}), "");
 }
