@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdio>
 #include <ctime>
+#include <random>
 #include <sstream>
 
 #include "mip/replay.h"
@@ -39,8 +40,12 @@ std::unique_ptr<Appliance> Appliance::build(const Config& cfg, const ApplianceOp
   std::unique_ptr<Appliance> a(new Appliance(cfg, opt));
   auto make_ha = [&](const HaSectionConfig& s, const char* name) -> std::unique_ptr<HomeAgent> {
     std::unique_ptr<HomeAgent> ha;
+    HaConfig hc = s.ha;
+    /* Nonces must not repeat across restarts (RFC 5944 5.7.2). */
+    std::random_device rd;
+    hc.nonce_seed = (uint64_t{rd()} << 32 | rd()) | 1;
     try {
-      ha = std::make_unique<HomeAgent>(s.ha, std::max<uint32_t>(1024, std::min<uint32_t>(s.ha.max_bindings, 1u << 20)));
+      ha = std::make_unique<HomeAgent>(hc, std::max<uint32_t>(1024, std::min<uint32_t>(hc.max_bindings, 1u << 20)));
     } catch (const std::exception& e) {
       *err = std::string(name) + ": " + e.what();
       return nullptr;
