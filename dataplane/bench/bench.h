@@ -17,7 +17,8 @@ struct Options {
   uint16_t burst = 32;
   uint64_t packets = 0;      /* per measured round; 0 = scenario default */
   uint32_t rounds = 5;       /* ours and reference alternate this many times */
-  uint64_t nodes = 1000;     /* mobile nodes / bindings (register, binding-lookup) */
+  uint64_t nodes = 1000;     /* mobile nodes / bindings (register, binding-lookup, appliance) */
+  unsigned workers = 1;      /* worker lcores (appliance scenarios) */
   bool json = false;
 };
 
@@ -36,6 +37,11 @@ struct Result {
   Figure ref;
   std::optional<uint64_t> nodes;     /* printed when a scenario sets it */
   std::optional<double> bytes_per;   /* memory per binding, when measured */
+  /* Appliance scenarios (the worker loop): `ours` is per worker. */
+  std::optional<unsigned> workers;
+  std::optional<double> total_mpps;    /* all workers together */
+  std::optional<uint64_t> packets_out; /* frames that came out of the ports, all rounds */
+  std::optional<uint64_t> dropped;     /* frames the runtime or the stages dropped */
 };
 
 /* Cycles per packet to a Figure, at this TSC rate and packet size. */

@@ -45,7 +45,7 @@ namespace {
 void usage(FILE* f) {
   std::fprintf(f,
                "usage: mipvpn-bench SCENARIO [--cipher NAME] [--size BYTES] [--burst N]\n"
-               "                    [--packets N] [--rounds N] [--nodes N[k|M]] [--json]\n"
+               "                    [--packets N] [--rounds N] [--nodes N[k|M]] [--workers N] [--json]\n"
                "  --cipher  aes-128-gcm|aes-256-gcm|aes-128-cbc-sha1|aes-256-cbc-sha1|\n"
                "            aes-128-cbc-sha256|aes-256-cbc-sha256|null-sha1|null-sha256\n"
                "  --size    inner IPv4 packet bytes (28..9000, default 1400)\n"
@@ -53,6 +53,7 @@ void usage(FILE* f) {
                "  --packets packets per measured round (default: scenario's)\n"
                "  --rounds  rounds, ours and the reference alternating (default 5)\n"
                "  --nodes   mobile nodes / bindings, k and M suffixes (default 1000)\n"
+               "  --workers worker lcores of the appliance scenarios (1..8, default 1)\n"
                "scenarios:\n");
   for (const auto& s : scenarios()) std::fprintf(f, "  %-14s %s\n", s.name, s.help);
 }
@@ -129,6 +130,12 @@ int main(int argc, char** argv) {
         return 2;
       }
       o.nodes = v;
+    } else if (a == "--workers") {
+      if (!parse_u64(value(), 1, 8, &v)) {
+        std::fprintf(stderr, "mipvpn-bench: --workers must be 1..8\n");
+        return 2;
+      }
+      o.workers = static_cast<unsigned>(v);
     } else {
       std::fprintf(stderr, "mipvpn-bench: unknown option '%s'\n", argv[i]);
       usage(stderr);
@@ -164,6 +171,10 @@ int main(int argc, char** argv) {
     }
     if (r.nodes) std::printf(",\"nodes\":%llu", static_cast<unsigned long long>(*r.nodes));
     if (r.bytes_per) std::printf(",\"bytes_per_binding\":%.1f", *r.bytes_per);
+    if (r.workers) std::printf(",\"workers\":%u", *r.workers);
+    if (r.total_mpps) std::printf(",\"total_mpps\":%.3f", *r.total_mpps);
+    if (r.packets_out) std::printf(",\"packets_out\":%llu", static_cast<unsigned long long>(*r.packets_out));
+    if (r.dropped) std::printf(",\"dropped\":%llu", static_cast<unsigned long long>(*r.dropped));
     std::printf("}\n");
   } else {
     std::printf("%s %s size %u burst %u: %.1f cycles/pkt, %.3f Mpps, %.3f Gbit/s\n",
@@ -171,9 +182,24 @@ int main(int argc, char** argv) {
                 r.ours.mpps, r.ours.gbps);
     if (r.nodes) std::printf("  nodes %llu\n", static_cast<unsigned long long>(*r.nodes));
     if (r.bytes_per) std::printf("  %.1f bytes per binding\n", *r.bytes_per);
+    if (r.workers)
+      std::printf("  %u worker(s): figures per worker; %.3f Mpps in all\n", *r.workers,
+                  r.total_mpps.value_or(0));
+    if (r.packets_out)
+      std::printf("  packets out %llu of %llu, dropped %llu\n",
+                  static_cast<unsigned long long>(*r.packets_out),
+                  static_cast<unsigned long long>(r.packets),
+                  static_cast<unsigned long long>(r.dropped.value_or(0)));
     if (r.ref_name)
       std::printf("  reference %s: %.1f cycles/pkt, %.3f Mpps, %.3f Gbit/s; ratio %.3f\n",
                   r.ref_name->c_str(), r.ref.cycles_per_packet, r.ref.mpps, r.ref.gbps, ratio);
+  }
+  /* The worker-loop scenarios must forward every frame they were given. */
+  if (r.packets_out && *r.packets_out != r.packets) {
+    std::fprintf(stderr, "mipvpn-bench: %s: %llu of %llu packets came out\n", r.scenario.c_str(),
+                 static_cast<unsigned long long>(*r.packets_out),
+                 static_cast<unsigned long long>(r.packets));
+    return 1;
   }
   return 0;
 }

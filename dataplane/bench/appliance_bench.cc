@@ -1,0 +1,579 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Scenarios xha-decap, xha-encap, iha-decap, iha-encap, combined-inb and
+ * combined-outb: the real worker loop (runtime/Runtime with one
+ * ServerPipeline per worker) on two net_ring ports made from our own
+ * rte_rings. The main lcore is the traffic generator: it fills the RX ring
+ * of the scenario's input port with prebuilt frames, drains the TX rings of
+ * both ports and refills the RX ring with the drained mbufs (the template
+ * copied over again), so the workers never starve. A round is --packets
+ * frames, timed with the TSC from the first enqueue to the last frame out;
+ * the figure is per worker (elapsed cycles x workers / packets). Round 0
+ * warms up; the median of --rounds is reported.
+ *
+ * The cast is that of RFC 5265 Appendix A (as in dataplane/demo): port 0
+ * outside (external zone), port 1 the intranet (internal). --nodes mobile
+ * nodes get bindings (IP-in-IP, RFC 2003) published directly in the
+ * BindingTables before the workers start; the frames are built as the
+ * mobile node or the correspondent would send them, with the codecs and,
+ * for the ESP layer, the node's own outbound EspSa. Up to kTemplates
+ * distinct frames (one per node drawn at random) are cycled through.
+ *
+ * combined-*: kMaxSas SA pairs at most; node i uses SA i / B (B nodes per
+ * SA, a power of two), so the gateway's SPD holds one prefix of VPN tunnel
+ * inner addresses per SA. The inbound SAs run without anti-replay (window
+ * 0): the same ciphertexts come round again and again.
+ *
+ * Reference: combined-outb only, raw IPsec-MB (esp_ref.h) encrypting the
+ * same inner lengths on the main lcore, alternating with our rounds.
+ */
+#include <rte_errno.h>
+#include <rte_eth_ring.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <atomic>
+#include <cstring>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "bench.h"
+#include "codec/ipip.h"
+#include "codec/ipv4.h"
+#include "codec/udp.h"
+#include "crypto/esp.h"
+#include "esp_ref.h"
+#include "ha/binding_table.h"
+#include "qsbr.h"
+#include "runtime/eal.h"
+#include "runtime/eth.h"
+#include "runtime/runtime.h"
+#include "stages/server_pipeline.h"
+#include "stages/tables.h"
+#include "tsc.h"
+
+namespace mipvpn::bench {
+namespace {
+
+/* ---- the cast ---- */
+const Ipv4Addr kXHa(198, 51, 100, 10);   /* external home agent */
+const Ipv4Addr kVpnGw(198, 51, 100, 1);  /* VPN gateway */
+const Ipv4Addr kIHa(10, 10, 0, 1);       /* internal home agent */
+const Ipv4Addr kOutPort(198, 51, 100, 2);
+const Ipv4Addr kInPort(10, 20, 0, 1);
+const Ipv4Addr kOutRouter(198, 51, 100, 254);
+const Ipv4Addr kInRouter(10, 20, 0, 254);
+const Ipv4Addr kCh(198, 51, 100, 77);    /* correspondent outside */
+const Ipv4Addr kCn(10, 20, 0, 9);        /* correspondent in the intranet */
+constexpr uint32_t kXHoABase = 0x64400000; /* 100.64.0.0 + i: x-HoA (/10) */
+constexpr uint32_t kCoABase = 0x0b000000;  /* 11.0.0.0 + i: care-of address */
+constexpr uint32_t kIHoABase = 0x0a400000; /* 10.64.0.0 + i: i-HoA (/10) */
+constexpr uint32_t kTiaBase = 0x0a800000;  /* 10.128.0.0 + i: VPN-TIA (/9) */
+constexpr uint64_t kMaxNodes = 1u << 22;   /* the /10s above */
+constexpr uint32_t kMaxSas = 16;
+constexpr uint32_t kTemplates = 16384;
+constexpr uint32_t kInflight = 2048;       /* mbufs circulating */
+constexpr uint32_t kRingSize = 4096;       /* > kInflight: no ring ever fills */
+constexpr uint16_t kMtu = 2000;
+constexpr uint32_t kBuildHeadroom = 256;
+const MacAddr kPortMac[2] = {{{0x02, 0, 0, 0, 0xb0, 0x00}}, {{0x02, 0, 0, 0, 0xb0, 0x01}}};
+const MacAddr kPeerMac{{0x02, 0, 0, 0, 0xb0, 0x99}};
+
+enum class Kind { kXhaDecap, kXhaEncap, kIhaDecap, kIhaEncap, kCombInb, kCombOutb };
+
+struct Shape {
+  uint8_t roles;
+  uint16_t in_port, out_port;
+  bool esp;
+};
+
+Shape shape(Kind k) {
+  constexpr uint8_t kAll = kRoleXha | kRoleVpnGw | kRoleIha;
+  switch (k) {
+    case Kind::kXhaDecap: return {kRoleXha, 0, 0, false};
+    case Kind::kXhaEncap: return {kRoleXha, 0, 0, false};
+    case Kind::kIhaDecap: return {kRoleIha, 1, 1, false};
+    case Kind::kIhaEncap: return {kRoleIha, 1, 1, false};
+    case Kind::kCombInb: return {kAll, 0, 1, true};
+    case Kind::kCombOutb: return {kAll, 1, 0, true};
+  }
+  return {};
+}
+
+Ipv4Addr addr(uint32_t base, uint64_t i) { return Ipv4Addr(static_cast<uint32_t>(base + i)); }
+
+uint32_t next_pow2(uint64_t v) {
+  uint32_t p = 1;
+  while (p < v) p <<= 1;
+  return p;
+}
+uint8_t log2u(uint32_t p) {
+  uint8_t l = 0;
+  while ((1u << l) < p) ++l;
+  return l;
+}
+
+/* ---- EAL, once per process ---- */
+void eal_up(unsigned workers, uint32_t frame_room_mb) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> cpus;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0)
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &set)) cpus.push_back(c);
+  if (cpus.empty()) cpus.push_back(0);
+  /* Main lcore (the generator) on the first CPU, worker k on CPU k mod n:
+   * with 2 CPUs and 1 worker each has its own. */
+  std::string lc = "--lcores=0@";
+  lc += std::to_string(cpus[0]);
+  for (unsigned w = 1; w <= workers; ++w) {
+    lc += ',';
+    lc += std::to_string(w);
+    lc += '@';
+    lc += std::to_string(cpus[w % cpus.size()]);
+  }
+  const std::vector<std::string> args = {
+      "--no-huge", "-m", std::to_string(frame_room_mb), "--no-pci", "--no-telemetry",
+      "--file-prefix=mipvpn-bench" + std::to_string(getpid()), lc, "--log-level=*:error"};
+  if (RtStatus st = eal_init(args); !st.ok()) throw std::runtime_error(st.error);
+}
+
+struct EalGuard {
+  ~EalGuard() { eal_cleanup(); }
+};
+
+/* ---- the appliance's state, as the control thread would publish it ---- */
+struct Keys {
+  std::vector<uint8_t> cipher, auth;
+};
+
+struct World {
+  Qsbr q;
+  QsbrReclaimer rc{q};
+  BindingTable xb, ib;
+  std::vector<std::unique_ptr<EspSa>> mn_out, gw_in, gw_out;
+  std::unique_ptr<const StageTables> tables;
+  std::atomic<const StageTables*> pub{nullptr};
+  uint32_t n_sas = 0, per_sa = 1;
+  Keys keys;
+  const EspSuite* suite = nullptr;
+
+  World(uint64_t nodes) : xb(rc, static_cast<uint32_t>(nodes)), ib(rc, static_cast<uint32_t>(nodes)) {}
+
+  uint32_t sa_of(uint64_t node) const { return static_cast<uint32_t>(node / per_sa); }
+};
+
+void bind(BindingTable& t, Ipv4Addr home, Ipv4Addr ha, Ipv4Addr peer) {
+  Binding* b = t.alloc();
+  if (!b) throw std::runtime_error("binding pool exhausted");
+  b->home = home;
+  b->ha = ha;
+  b->n_coa = 1;
+  b->coa[0].care_of = peer;
+  b->coa[0].peer = peer;
+  b->coa[0].peer_port = 0;
+  b->coa[0].encap = BindingEncap::kIpIp;
+  b->coa[0].flags = kBindReverseTunnel | kBindInfinite;
+  if (!t.publish(b)) throw std::runtime_error("binding table cannot grow");
+}
+
+std::unique_ptr<EspSa> make_sa(World& w, EspDir dir, uint32_t spi, Ipv4Addr src, Ipv4Addr dst) {
+  EspSaConfig c;
+  c.spi = spi;
+  c.dir = dir;
+  c.suite = w.suite;
+  c.cipher_key = w.keys.cipher;
+  c.auth_key = w.keys.auth;
+  c.tun_src = src;
+  c.tun_dst = dst;
+  c.replay_window = 0; /* recycled ciphertexts: see the file comment */
+  std::string err;
+  auto sa = EspSa::create(c, &err);
+  if (!sa) throw std::runtime_error("SA: " + err);
+  return sa;
+}
+
+void setup(World& w, Kind k, const Options& o) {
+  const Shape sh = shape(k);
+  const uint64_t n = o.nodes;
+  if (sh.roles & kRoleXha)
+    for (uint64_t i = 0; i < n; ++i) bind(w.xb, addr(kXHoABase, i), kXHa, addr(kCoABase, i));
+  if (sh.roles & kRoleIha)
+    for (uint64_t i = 0; i < n; ++i) bind(w.ib, addr(kIHoABase, i), kIHa, addr(kTiaBase, i));
+  StageTablesBuilder b;
+  b.roles(sh.roles)
+      .xha_addr(kXHa)
+      .iha_addr(kIHa)
+      .gw_addr(kVpnGw)
+      .port(kOutPort, kMtu, PortZone::kExternal)
+      .port(kInPort, kMtu, PortZone::kInternal)
+      .xha_bindings(&w.xb)
+      .iha_bindings(&w.ib)
+      .route({Ipv4Addr(10, 0, 0, 0), 8}, 1, kInRouter)
+      .route({Ipv4Addr(), 0}, 0, kOutRouter);
+  if (sh.esp) {
+    w.suite = esp_suite_by_name(o.cipher);
+    if (!w.suite) throw std::runtime_error("unknown cipher '" + o.cipher + "'");
+    for (unsigned i = 0; i < unsigned{w.suite->key_len} + w.suite->salt_len; ++i)
+      w.keys.cipher.push_back(static_cast<uint8_t>(0x11 * i + 1));
+    for (unsigned i = 0; i < w.suite->auth_key_len; ++i) w.keys.auth.push_back(static_cast<uint8_t>(0xa5 ^ i));
+    w.n_sas = static_cast<uint32_t>(std::min<uint64_t>(n, kMaxSas));
+    w.per_sa = next_pow2((n + w.n_sas - 1) / w.n_sas);
+    w.n_sas = static_cast<uint32_t>((n + w.per_sa - 1) / w.per_sa);
+    for (uint32_t j = 0; j < w.n_sas; ++j) {
+      const Ipv4Addr x = addr(kXHoABase, j);
+      w.mn_out.push_back(make_sa(w, EspDir::kOutbound, 0x1000 + j, x, kVpnGw));
+      w.gw_in.push_back(make_sa(w, EspDir::kInbound, 0x1000 + j, x, kVpnGw));
+      w.gw_out.push_back(make_sa(w, EspDir::kOutbound, 0x2000 + j, kVpnGw, x));
+      const Ipv4Prefix tia{addr(kTiaBase, uint64_t{j} * w.per_sa), static_cast<uint8_t>(32 - log2u(w.per_sa))};
+      b.inbound_sa(w.gw_in.back().get(), tia).outbound_sa(tia, w.gw_out.back().get());
+    }
+  }
+  std::string err;
+  w.tables = b.build(&err);
+  if (!w.tables) throw std::runtime_error("tables: " + err);
+  w.pub.store(w.tables.get(), std::memory_order_release);
+}
+
+/* ---- frames as the mobile node / correspondent send them ---- */
+struct Frames {
+  std::vector<std::byte> mem;
+  std::vector<uint32_t> len;
+  uint32_t stride = 0;
+  const std::byte* at(uint32_t i) const { return mem.data() + size_t{i} * stride; }
+};
+
+void user_packet(PktView& v, Ipv4Addr src, Ipv4Addr dst, uint32_t size, uint32_t salt) {
+  v.data_off = kBuildHeadroom;
+  v.data_len = size;
+  std::byte* d = v.data();
+  ipv4_build({d, size}, {.src = src, .dst = dst, .total_len = static_cast<uint16_t>(size),
+                         .id = static_cast<uint16_t>(salt), .proto = kIpProtoUdp, .ttl = 64});
+  udp_build({d + kIpv4HdrLen, size - kIpv4HdrLen}, 40000, 5001, static_cast<uint16_t>(size - kIpv4HdrLen));
+  for (uint32_t b = kIpv4HdrLen + kUdpHdrLen; b < size; ++b) d[b] = std::byte(b * 7 + salt);
+}
+
+void ipip(PktView& v, Ipv4Addr src, Ipv4Addr dst) {
+  const CodecError e = ipip_encap(v, {.src = src, .dst = dst, .id = 9});
+  if (e != CodecError::kOk) throw std::runtime_error("ipip_encap: " + std::string(to_string(e)));
+}
+
+Frames build_frames(World& w, Kind k, const Options& o, EspEngine* eng) {
+  const uint32_t t = static_cast<uint32_t>(std::min<uint64_t>(o.nodes, kTemplates));
+  std::vector<uint64_t> node(t);
+  std::mt19937_64 rng(7);
+  for (uint32_t i = 0; i < t; ++i) node[i] = t == o.nodes ? i : rng() % o.nodes;
+  std::shuffle(node.begin(), node.end(), rng);
+
+  Frames f;
+  f.stride = (o.size + 200 + 63) / 64 * 64;
+  f.mem.resize(size_t{t} * f.stride);
+  f.len.resize(t);
+  std::vector<std::byte> scratch(kBuildHeadroom + o.size + 256);
+  const uint16_t in = shape(k).in_port;
+  for (uint32_t i = 0; i < t; ++i) {
+    const uint64_t n = node[i];
+    PktView v{.buf = scratch.data(), .buf_len = static_cast<uint32_t>(scratch.size())};
+    switch (k) {
+      case Kind::kXhaDecap: /* reverse tunnel from the care-of address (RFC 3024) */
+        user_packet(v, addr(kXHoABase, n), kCh, o.size, i);
+        ipip(v, addr(kCoABase, n), kXHa);
+        break;
+      case Kind::kXhaEncap:
+        user_packet(v, kCh, addr(kXHoABase, n), o.size, i);
+        break;
+      case Kind::kIhaDecap:
+        user_packet(v, addr(kIHoABase, n), kCn, o.size, i);
+        ipip(v, addr(kTiaBase, n), kIHa);
+        break;
+      case Kind::kIhaEncap:
+      case Kind::kCombOutb:
+        user_packet(v, kCn, addr(kIHoABase, n), o.size, i);
+        break;
+      case Kind::kCombInb: { /* cvc, RFC 5265 2.3 */
+        user_packet(v, addr(kIHoABase, n), kCn, o.size, i);
+        ipip(v, addr(kTiaBase, n), kIHa);
+        PktView* pv = &v;
+        if (esp_outb_process(*eng, *w.mn_out[w.sa_of(n)], &pv, 1) != 1)
+          throw std::runtime_error("mobile node's ESP outbound refused the packet");
+        ipip(v, addr(kCoABase, w.sa_of(n)), kXHa);
+        break;
+      }
+    }
+    if (v.data_len + kEthHdrLen > f.stride) throw std::runtime_error("frame larger than its slot");
+    std::byte* d = f.mem.data() + size_t{i} * f.stride;
+    std::memcpy(d, kPortMac[in].b.data(), 6);
+    std::memcpy(d + 6, kPeerMac.b.data(), 6);
+    d[12] = std::byte{0x08};
+    d[13] = std::byte{0x00};
+    std::memcpy(d + kEthHdrLen, v.data(), v.data_len);
+    f.len[i] = kEthHdrLen + v.data_len;
+  }
+  return f;
+}
+
+/* What the workers dropped, by reason, on stderr: a benchmark that drops
+ * measures the wrong thing. */
+void report_drops(const RtCounts& c) {
+  for (size_t i = 0; i < kRtDropCount; ++i)
+    if (c.drops[i])
+      std::fprintf(stderr, "mipvpn-bench: runtime dropped %llu: %s\n",
+                   static_cast<unsigned long long>(c.drops[i]),
+                   std::string(to_string(static_cast<RtDrop>(i))).c_str());
+  for (size_t i = 0; i < kStageDropSlots; ++i)
+    if (c.stage_drops[i])
+      std::fprintf(stderr, "mipvpn-bench: stages dropped %llu: %s\n",
+                   static_cast<unsigned long long>(c.stage_drops[i]),
+                   i < static_cast<size_t>(StageDrop::kCount)
+                       ? std::string(to_string(static_cast<StageDrop>(i))).c_str()
+                       : "other");
+}
+
+/* ---- the generator ---- */
+struct Gen {
+  Runtime& rt;
+  const Frames& f;
+  rte_mempool* pool;
+  rte_ring* rx;                 /* input port's RX ring */
+  std::vector<rte_ring*> tx;    /* every TX ring of both ports */
+  uint32_t next = 0;
+
+  void fill(rte_mbuf** m, uint32_t n) {
+    const uint32_t t = static_cast<uint32_t>(f.len.size());
+    for (uint32_t i = 0; i < n; ++i) {
+      rte_mbuf* mb = m[i];
+      mb->data_off = RTE_PKTMBUF_HEADROOM;
+      const uint32_t len = f.len[next];
+      std::memcpy(rte_pktmbuf_mtod(mb, void*), f.at(next), len);
+      mb->data_len = static_cast<uint16_t>(len);
+      mb->pkt_len = len;
+      if (++next == t) next = 0;
+    }
+  }
+
+  /* Feeds `target` frames; returns the TSC cycles until all are out (or
+   * dropped); *out = frames that came out. */
+  uint64_t round(uint64_t target, double hz, uint64_t* out) {
+    rte_mbuf* m[kMaxBurst];
+    uint64_t fed = 0, done = 0, replaced = 0;
+    const uint64_t drops0 = rt.counts().total_drops();
+    const uint64_t t0 = tsc_now();
+    uint64_t last = t0;
+    /* Fresh mbufs for frames not yet fed; fewer when the pool is short
+     * (dropped mbufs may still sit in a worker's mempool cache). */
+    auto feed_new = [&](uint64_t want) -> uint64_t {
+      uint64_t put = 0;
+      while (want) {
+        const uint32_t k = static_cast<uint32_t>(std::min<uint64_t>(want, kMaxBurst));
+        if (rte_pktmbuf_alloc_bulk(pool, m, k) != 0) break;
+        fill(m, k);
+        if (rte_ring_sp_enqueue_bulk(rx, reinterpret_cast<void* const*>(m), k, nullptr) != k)
+          throw std::runtime_error("RX ring full");
+        fed += k;
+        put += k;
+        want -= k;
+      }
+      return put;
+    };
+    feed_new(std::min<uint64_t>(target, kInflight));
+    for (;;) {
+      uint32_t got = 0;
+      for (rte_ring* r : tx) {
+        const uint32_t k = rte_ring_sc_dequeue_burst(r, reinterpret_cast<void**>(m), kMaxBurst, nullptr);
+        if (!k) continue;
+        got += k;
+        const uint32_t again = static_cast<uint32_t>(std::min<uint64_t>(k, target - fed));
+        if (again) {
+          fill(m, again);
+          if (rte_ring_sp_enqueue_bulk(rx, reinterpret_cast<void* const*>(m), again, nullptr) != again)
+            throw std::runtime_error("RX ring full");
+          fed += again;
+        }
+        if (again < k) rte_pktmbuf_free_bulk(m + again, k - again);
+      }
+      done += got;
+      const uint64_t now = tsc_now();
+      if (got) {
+        last = now;
+        if (done >= target) break;
+        continue;
+      }
+      /* Nothing out: count what the workers dropped (freed to our pool). */
+      const uint64_t dropped = rt.counts().total_drops() - drops0;
+      if (done + dropped >= target) break;
+      if (dropped > replaced && fed < target) {
+        const uint64_t k = feed_new(std::min<uint64_t>(dropped - replaced, target - fed));
+        replaced += k;
+        if (k) last = now;
+      }
+      if (static_cast<double>(now - last) > 2 * hz) break; /* stuck: report what came out */
+    }
+    *out = done;
+    return tsc_now() - t0;
+  }
+};
+
+struct PortRings {
+  rte_ring* rx = nullptr;
+  std::vector<rte_ring*> tx;
+};
+
+/* The ethdev is named "net_ring_" + name. */
+PortRings make_port(const std::string& name, unsigned workers) {
+  PortRings p;
+  p.rx = rte_ring_create((name + "_rx").c_str(), kRingSize, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  for (unsigned q = 0; q <= workers; ++q)
+    p.tx.push_back(rte_ring_create((name + "_tx" + std::to_string(q)).c_str(), kRingSize, 0,
+                                   RING_F_SP_ENQ | RING_F_SC_DEQ));
+  if (!p.rx || std::find(p.tx.begin(), p.tx.end(), nullptr) != p.tx.end())
+    throw std::runtime_error("rings for " + name + ": " + rte_strerror(rte_errno));
+  if (rte_eth_from_rings(name.c_str(), &p.rx, 1, p.tx.data(), static_cast<unsigned>(p.tx.size()), 0) < 0)
+    throw std::runtime_error("rte_eth_from_rings(" + name + "): " + rte_strerror(rte_errno));
+  return p;
+}
+
+uint64_t default_packets(const Options& o, bool esp) {
+  if (o.packets) return o.packets;
+  if (esp) return o.size <= 256 ? 400000 : 200000;
+  return o.size <= 256 ? 2000000 : 1000000;
+}
+
+uint32_t padded_payload(const EspSuite& s, uint32_t size) {
+  const uint32_t b = s.block;
+  return (size + 2 + b - 1) / b * b;
+}
+
+Result run_kind(Kind k, const Options& o, double hz) {
+  if (o.nodes > kMaxNodes) throw std::runtime_error("these scenarios take at most 4M nodes");
+  const Shape sh = shape(k);
+  const unsigned workers = o.workers;
+  const uint64_t packets = default_packets(o, sh.esp);
+  World w(o.nodes);
+  setup(w, k, o);
+
+  /* Memory: the generator's pool, the runtime's (small) pool, rings. */
+  const uint32_t rt_mbufs = 4096;
+  const uint32_t mb = 64 + (kInflight + 512 + rt_mbufs) * 2432u / (1u << 20) + 16 * workers;
+  eal_up(workers, mb);
+  EalGuard eal_guard;
+
+  std::string err;
+  auto eng = EspEngine::create(&err);
+  if (!eng) throw std::runtime_error("engine: " + err);
+  const Frames f = build_frames(w, k, o, eng.get());
+
+  rte_mempool* pool = rte_pktmbuf_pool_create("bench_gen", kInflight + 512, 256, 0,
+                                              RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+  if (!pool) throw std::runtime_error(std::string("generator pool: ") + rte_strerror(rte_errno));
+  PortRings ports[2] = {make_port("bench_out", workers), make_port("bench_in", workers)};
+
+  RuntimeConfig cfg;
+  cfg.workers = workers;
+  cfg.ports = {{.name = "outside", .device = "net_ring_bench_out", .mtu = kMtu, .mac = kPortMac[0]},
+               {.name = "inside", .device = "net_ring_bench_in", .mtu = kMtu, .mac = kPortMac[1]}};
+  cfg.neighbours = {{.port = 0, .ip = kOutRouter, .mac = kPeerMac}, {.port = 1, .ip = kInRouter, .mac = kPeerMac}};
+  cfg.rx_desc = 512;
+  cfg.tx_desc = 512;
+  cfg.mbufs_per_socket = rt_mbufs;
+  cfg.spread_ring_size = kRingSize; /* worker 0 -> 1 never overflows */
+  cfg.catch_signals = true;
+  std::string perr;
+  auto [rt, rerr] = Runtime::create(cfg, [&](unsigned) -> std::unique_ptr<Pipeline> {
+    auto p = ServerPipeline::create(w.pub, &perr);
+    return p;
+  });
+  if (!rt) throw std::runtime_error("runtime: " + rerr + (perr.empty() ? "" : " (" + perr + ")"));
+  if (rt->workers() != workers) throw std::runtime_error("the runtime runs fewer workers than asked");
+  if (RtStatus st = rt->start(); !st.ok()) throw std::runtime_error(st.error);
+
+  Gen gen{.rt = *rt, .f = f, .pool = pool, .rx = ports[sh.in_port].rx, .tx = {}};
+  for (auto& p : ports) gen.tx.insert(gen.tx.end(), p.tx.begin(), p.tx.end());
+
+  /* Reference (combined-outb): raw IPsec-MB on the i-MIP packets' length. */
+  std::unique_ptr<RawEsp> raw;
+  std::vector<uint8_t> ref_mem;
+  std::vector<uint8_t*> ref_bufs;
+  uint32_t plen = 0;
+  if (k == Kind::kCombOutb) {
+    raw = RawEsp::create(*w.suite, w.keys.cipher, w.keys.auth);
+    plen = padded_payload(*w.suite, o.size + kIpv4HdrLen);
+    const uint32_t stride = 8 + w.suite->iv_len + plen + w.suite->icv_len + 64;
+    const uint32_t n = static_cast<uint32_t>(f.len.size());
+    ref_mem.assign(size_t{n} * stride, 0x5a);
+    for (uint32_t i = 0; i < n; ++i) ref_bufs.push_back(ref_mem.data() + size_t{i} * stride);
+  }
+
+  std::vector<double> ours, ref;
+  uint64_t out_total = 0;
+  for (uint32_t round = 0; round < o.rounds + 1; ++round) {
+    uint64_t out = 0;
+    const uint64_t cyc = gen.round(packets, hz, &out);
+    if (round) {
+      ours.push_back(static_cast<double>(cyc) * workers / static_cast<double>(packets));
+      out_total += out;
+    }
+    if (raw) {
+      uint64_t rc = 0;
+      uint32_t at = 0;
+      uint8_t* rb[kMaxBurst];
+      for (uint64_t d = 0; d < packets; d += o.burst) {
+        const uint16_t b = static_cast<uint16_t>(std::min<uint64_t>(o.burst, packets - d));
+        for (uint16_t j = 0; j < b; ++j) rb[j] = ref_bufs[(at + j) % ref_bufs.size()];
+        const uint64_t t0 = tsc_now();
+        raw->encrypt_burst(rb, plen, b);
+        rc += tsc_now() - t0;
+        at = static_cast<uint32_t>((at + b) % ref_bufs.size());
+      }
+      if (round) ref.push_back(static_cast<double>(rc) / static_cast<double>(packets));
+    }
+  }
+  const RtCounts c = rt->counts();
+  report_drops(c);
+  rt.reset();
+  for (auto& p : ports) {
+    rte_ring_free(p.rx);
+    for (rte_ring* r : p.tx) rte_ring_free(r);
+  }
+  rte_mempool_free(pool);
+
+  Result r;
+  r.scenario = o.scenario;
+  r.cipher = sh.esp ? o.cipher : "none";
+  r.size = o.size;
+  r.packets = packets * o.rounds;
+  r.ours = make_figure(median(ours), hz, o.size);
+  r.nodes = o.nodes;
+  r.workers = workers;
+  r.total_mpps = r.ours.mpps * workers;
+  r.packets_out = out_total;
+  r.dropped = c.total_drops();
+  if (raw) {
+    r.ref_name = std::string(raw->name());
+    r.ref = make_figure(median(ref), hz, o.size);
+  }
+  return r;
+}
+
+Result xha_decap(const Options& o, double hz) { return run_kind(Kind::kXhaDecap, o, hz); }
+Result xha_encap(const Options& o, double hz) { return run_kind(Kind::kXhaEncap, o, hz); }
+Result iha_decap(const Options& o, double hz) { return run_kind(Kind::kIhaDecap, o, hz); }
+Result iha_encap(const Options& o, double hz) { return run_kind(Kind::kIhaEncap, o, hz); }
+Result comb_inb(const Options& o, double hz) { return run_kind(Kind::kCombInb, o, hz); }
+Result comb_outb(const Options& o, double hz) { return run_kind(Kind::kCombOutb, o, hz); }
+
+const Register kR1{{"xha-decap", "worker loop, x-HA: IP-in-IP from the CoA decapsulated, forwarded", xha_decap}};
+const Register kR2{{"xha-encap", "worker loop, x-HA: to an x-HoA, IP-in-IP to its CoA", xha_encap}};
+const Register kR3{{"iha-decap", "worker loop, i-HA: IP-in-IP from the VPN-TIA decapsulated", iha_decap}};
+const Register kR4{{"iha-encap", "worker loop, i-HA: to an i-HoA, IP-in-IP to its VPN-TIA", iha_encap}};
+const Register kR5{{"combined-inb", "worker loop, all roles: cvc triple decap (x-MIP, ESP, i-MIP)", comb_inb}};
+const Register kR6{{"combined-outb", "worker loop, all roles: triple encap (vs raw IPsec-MB encrypt)", comb_outb}};
+
+}  // namespace
+}  // namespace mipvpn::bench
