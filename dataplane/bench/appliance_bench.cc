@@ -35,7 +35,11 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <pthread.h>
+#include <time.h>
+
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <atomic>
 #include <cstring>
@@ -336,6 +340,36 @@ void report_drops(const RtCounts& c) {
                        : "other");
 }
 
+/* Each worker's thread, learnt from the quiescent hook (which runs on the
+ * worker after each loop), so that the generator can read the CPU time the
+ * workers actually got: on a shared machine wall time also counts the
+ * time another process held the CPU. */
+struct WorkerThreads {
+  std::array<std::atomic<bool>, 16> known{};
+  std::array<pthread_t, 16> tid{};
+};
+
+void on_quiescent(unsigned worker, void* ctx) noexcept {
+  auto& t = *static_cast<WorkerThreads*>(ctx);
+  if (worker < t.known.size() && !t.known[worker].load(std::memory_order_relaxed)) {
+    t.tid[worker] = pthread_self();
+    t.known[worker].store(true, std::memory_order_release);
+  }
+}
+
+/* Nanoseconds of CPU the workers got so far, all together. */
+uint64_t workers_cpu_ns(const WorkerThreads& t, unsigned workers) {
+  uint64_t ns = 0;
+  for (unsigned w = 0; w < workers; ++w) {
+    while (!t.known[w].load(std::memory_order_acquire)) sched_yield();
+    clockid_t clk;
+    timespec ts{};
+    if (pthread_getcpuclockid(t.tid[w], &clk) != 0 || clock_gettime(clk, &ts) != 0) return 0;
+    ns += static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
+  }
+  return ns;
+}
+
 /* ---- the generator ---- */
 struct Gen {
   Runtime& rt;
@@ -491,7 +525,8 @@ Result run_kind(Kind k, const Options& o, double hz) {
   });
   if (!rt) throw std::runtime_error("runtime: " + rerr + (perr.empty() ? "" : " (" + perr + ")"));
   if (rt->workers() != workers) throw std::runtime_error("the runtime runs fewer workers than asked");
-  if (RtStatus st = rt->start(); !st.ok()) throw std::runtime_error(st.error);
+  WorkerThreads threads;
+  if (RtStatus st = rt->start(on_quiescent, &threads); !st.ok()) throw std::runtime_error(st.error);
 
   Gen gen{.rt = *rt, .f = f, .pool = pool, .rx = ports[sh.in_port].rx, .tx = {}};
   for (auto& p : ports) gen.tx.insert(gen.tx.end(), p.tx.begin(), p.tx.end());
@@ -510,13 +545,16 @@ Result run_kind(Kind k, const Options& o, double hz) {
     for (uint32_t i = 0; i < n; ++i) ref_bufs.push_back(ref_mem.data() + size_t{i} * stride);
   }
 
-  std::vector<double> ours, ref;
+  std::vector<double> ours, ref, cpu;
   uint64_t out_total = 0;
   for (uint32_t round = 0; round < o.rounds + 1; ++round) {
     uint64_t out = 0;
+    const uint64_t ns0 = workers_cpu_ns(threads, workers);
     const uint64_t cyc = gen.round(packets, hz, &out);
+    const uint64_t ns1 = workers_cpu_ns(threads, workers);
     if (round) {
       ours.push_back(static_cast<double>(cyc) * workers / static_cast<double>(packets));
+      cpu.push_back(static_cast<double>(ns1 - ns0) * hz / 1e9 / static_cast<double>(packets));
       out_total += out;
     }
     if (raw) {
@@ -553,6 +591,7 @@ Result run_kind(Kind k, const Options& o, double hz) {
   r.workers = workers;
   r.total_mpps = r.ours.mpps * workers;
   r.packets_out = out_total;
+  r.worker_cpu = make_figure(median(cpu), hz, o.size);
   r.dropped = c.total_drops();
   if (raw) {
     r.ref_name = std::string(raw->name());

@@ -42,6 +42,9 @@ struct Result {
   std::optional<double> total_mpps;    /* all workers together */
   std::optional<uint64_t> packets_out; /* frames that came out of the ports, all rounds */
   std::optional<uint64_t> dropped;     /* frames the runtime or the stages dropped */
+  /* Per packet from the CPU time the worker threads got (not wall time):
+   * what a dedicated core would do, on a shared machine. */
+  std::optional<Figure> worker_cpu;
 };
 
 /* Cycles per packet to a Figure, at this TSC rate and packet size. */

@@ -175,6 +175,9 @@ int main(int argc, char** argv) {
     if (r.total_mpps) std::printf(",\"total_mpps\":%.3f", *r.total_mpps);
     if (r.packets_out) std::printf(",\"packets_out\":%llu", static_cast<unsigned long long>(*r.packets_out));
     if (r.dropped) std::printf(",\"dropped\":%llu", static_cast<unsigned long long>(*r.dropped));
+    if (r.worker_cpu)
+      std::printf(",\"worker_cpu\":{\"cycles_per_packet\":%.1f,\"mpps\":%.3f}",
+                  r.worker_cpu->cycles_per_packet, r.worker_cpu->mpps);
     std::printf("}\n");
   } else {
     std::printf("%s %s size %u burst %u: %.1f cycles/pkt, %.3f Mpps, %.3f Gbit/s\n",
@@ -185,6 +188,9 @@ int main(int argc, char** argv) {
     if (r.workers)
       std::printf("  %u worker(s): figures per worker; %.3f Mpps in all\n", *r.workers,
                   r.total_mpps.value_or(0));
+    if (r.worker_cpu)
+      std::printf("  on the workers' CPU time: %.1f cycles/pkt, %.3f Mpps per worker\n",
+                  r.worker_cpu->cycles_per_packet, r.worker_cpu->mpps);
     if (r.packets_out)
       std::printf("  packets out %llu of %llu, dropped %llu\n",
                   static_cast<unsigned long long>(*r.packets_out),
