@@ -19,8 +19,8 @@
  * for the ESP layer, the node's own outbound EspSa. Up to kTemplates
  * distinct frames (one per node drawn at random) are cycled through.
  *
- * combined-*: kMaxSas SA pairs at most; node i uses SA i / B (B nodes per
- * SA, a power of two), so the gateway's SPD holds one prefix of VPN tunnel
+ * combined-*: --sas SA pairs (at most one per node); node i uses SA i / B
+ * (B nodes per SA, a power of two), so the gateway's SPD holds one prefix of VPN tunnel
  * inner addresses per SA. The inbound SAs run without anti-replay (window
  * 0): the same ciphertexts come round again and again.
  *
@@ -81,7 +81,6 @@ constexpr uint32_t kCoABase = 0x0b000000;  /* 11.0.0.0 + i: care-of address */
 constexpr uint32_t kIHoABase = 0x0a400000; /* 10.64.0.0 + i: i-HoA (/10) */
 constexpr uint32_t kTiaBase = 0x0a800000;  /* 10.128.0.0 + i: VPN-TIA (/9) */
 constexpr uint64_t kMaxNodes = 1u << 22;   /* the /10s above */
-constexpr uint32_t kMaxSas = 16;
 constexpr uint32_t kTemplates = 16384;
 constexpr uint32_t kInflight = 2048;       /* mbufs circulating */
 constexpr uint32_t kRingSize = 4096;       /* > kInflight: no ring ever fills */
@@ -228,7 +227,7 @@ void setup(World& w, Kind k, const Options& o) {
     for (unsigned i = 0; i < unsigned{w.suite->key_len} + w.suite->salt_len; ++i)
       w.keys.cipher.push_back(static_cast<uint8_t>(0x11 * i + 1));
     for (unsigned i = 0; i < w.suite->auth_key_len; ++i) w.keys.auth.push_back(static_cast<uint8_t>(0xa5 ^ i));
-    w.n_sas = static_cast<uint32_t>(std::min<uint64_t>(n, kMaxSas));
+    w.n_sas = static_cast<uint32_t>(std::min<uint64_t>(n, o.sas));
     w.per_sa = next_pow2((n + w.n_sas - 1) / w.n_sas);
     w.n_sas = static_cast<uint32_t>((n + w.per_sa - 1) / w.per_sa);
     for (uint32_t j = 0; j < w.n_sas; ++j) {
@@ -326,6 +325,9 @@ Frames build_frames(World& w, Kind k, const Options& o, EspEngine* eng) {
 /* What the workers dropped, by reason, on stderr: a benchmark that drops
  * measures the wrong thing. */
 void report_drops(const RtCounts& c) {
+  if (c.punted)
+    std::fprintf(stderr, "mipvpn-bench: punted %llu to the control thread\n",
+                 static_cast<unsigned long long>(c.punted));
   for (size_t i = 0; i < kRtDropCount; ++i)
     if (c.drops[i])
       std::fprintf(stderr, "mipvpn-bench: runtime dropped %llu: %s\n",
@@ -447,7 +449,12 @@ struct Gen {
         replaced += k;
         if (k) last = now;
       }
-      if (static_cast<double>(now - last) > 2 * hz) break; /* stuck: report what came out */
+      if (static_cast<double>(now - last) > 5 * hz) { /* stuck: report what came out */
+        const RtCounts c = rt.counts();
+        std::fprintf(stderr, "mipvpn-bench: stuck for 5 s: fed %llu, out %llu; RX ring holds %u, pool has %u free; "
+                     "workers received %llu, sent %llu, spread %llu\n", static_cast<unsigned long long>(fed), static_cast<unsigned long long>(done), rte_ring_count(rx), rte_mempool_avail_count(pool), static_cast<unsigned long long>(c.rx), static_cast<unsigned long long>(c.tx), static_cast<unsigned long long>(c.spread));
+        break;
+      }
     }
     *out = done;
     return tsc_now() - t0;

@@ -19,6 +19,7 @@ struct Options {
   uint32_t rounds = 5;       /* ours and reference alternate this many times */
   uint64_t nodes = 1000;     /* mobile nodes / bindings (register, binding-lookup, appliance) */
   unsigned workers = 1;      /* worker lcores (appliance scenarios) */
+  uint32_t sas = 16;         /* SA pairs of the combined appliance scenarios */
   bool json = false;
 };
 

@@ -45,7 +45,8 @@ namespace {
 void usage(FILE* f) {
   std::fprintf(f,
                "usage: mipvpn-bench SCENARIO [--cipher NAME] [--size BYTES] [--burst N]\n"
-               "                    [--packets N] [--rounds N] [--nodes N[k|M]] [--workers N] [--json]\n"
+               "                    [--packets N] [--rounds N] [--nodes N[k|M]] [--workers N] [--sas N]\n"
+               "                    [--json]\n"
                "  --cipher  aes-128-gcm|aes-256-gcm|aes-128-cbc-sha1|aes-256-cbc-sha1|\n"
                "            aes-128-cbc-sha256|aes-256-cbc-sha256|null-sha1|null-sha256\n"
                "  --size    inner IPv4 packet bytes (28..9000, default 1400)\n"
@@ -54,6 +55,8 @@ void usage(FILE* f) {
                "  --rounds  rounds, ours and the reference alternating (default 5)\n"
                "  --nodes   mobile nodes / bindings, k and M suffixes (default 1000)\n"
                "  --workers worker lcores of the appliance scenarios (1..8, default 1)\n"
+               "  --sas     SA pairs of combined-inb/-outb, nodes spread over them (1..4096,\n"
+               "            default 16)\n"
                "scenarios:\n");
   for (const auto& s : scenarios()) std::fprintf(f, "  %-14s %s\n", s.name, s.help);
 }
@@ -130,6 +133,12 @@ int main(int argc, char** argv) {
         return 2;
       }
       o.nodes = v;
+    } else if (a == "--sas") {
+      if (!parse_u64(value(), 1, 4096, &v)) {
+        std::fprintf(stderr, "mipvpn-bench: --sas must be 1..4096\n");
+        return 2;
+      }
+      o.sas = static_cast<uint32_t>(v);
     } else if (a == "--workers") {
       if (!parse_u64(value(), 1, 8, &v)) {
         std::fprintf(stderr, "mipvpn-bench: --workers must be 1..8\n");
