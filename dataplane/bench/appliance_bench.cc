@@ -441,7 +441,9 @@ struct Gen {
         if (done >= target) break;
         continue;
       }
-      /* Nothing out: count what the workers dropped (freed to our pool). */
+      /* Nothing out: stop on SIGINT/SIGTERM (the workers have), else count
+       * what the workers dropped (freed to our pool). */
+      if (rt.stop_requested()) throw std::runtime_error("interrupted");
       const uint64_t dropped = rt.counts().total_drops() - drops0;
       if (done + dropped >= target) break;
       if (dropped > replaced && fed < target) {
