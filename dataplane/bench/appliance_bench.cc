@@ -27,6 +27,7 @@
  * Reference: combined-outb only, raw IPsec-MB (esp_ref.h) encrypting the
  * same inner lengths on the main lcore, alternating with our rounds.
  */
+#include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_eth_ring.h>
 #include <rte_lcore.h>
@@ -43,6 +44,8 @@
 #include <cstdio>
 #include <atomic>
 #include <cstring>
+#include <filesystem>
+#include <system_error>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -148,8 +151,15 @@ void eal_up(unsigned workers, uint32_t frame_room_mb) {
   if (RtStatus st = eal_init(args); !st.ok()) throw std::runtime_error(st.error);
 }
 
+/* EAL leaves its runtime directory (/var/run/dpdk/PREFIX) behind; a file
+ * prefix per process would pile them up run after run. */
 struct EalGuard {
-  ~EalGuard() { eal_cleanup(); }
+  std::string dir = rte_eal_get_runtime_dir();
+  ~EalGuard() {
+    eal_cleanup();
+    std::error_code ec;
+    if (dir.find("mipvpn-bench") != std::string::npos) std::filesystem::remove_all(dir, ec);
+  }
 };
 
 /* ---- the appliance's state, as the control thread would publish it ---- */
