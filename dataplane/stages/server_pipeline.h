@@ -42,8 +42,10 @@ namespace mipvpn {
 class ServerPipeline final : public Pipeline {
  public:
   /* 7 are needed for mobile node to mobile node through the combined
-   * appliance (triple decap, then triple encap, then forward). */
-  static constexpr uint32_t kMaxPasses = 8;
+   * appliance (triple decap, then triple encap, then forward); an ICMP
+   * error about that packet at the last forward takes 4 more (triple
+   * encap back to the sender, forward): 11, and one to spare. */
+  static constexpr uint32_t kMaxPasses = 12;
 
   /* nullptr and a sentence in *err when the crypto engine cannot start. */
   static std::unique_ptr<ServerPipeline> create(const std::atomic<const StageTables*>& tables,
@@ -54,6 +56,10 @@ class ServerPipeline final : public Pipeline {
 
   const StageCounters& counters() const noexcept { return ctr_; }
 
+  /* The clock of the ICMP error limit (icmp_state.h): the runtime's TSC,
+   * a test's fake. Default: steady_clock. Set before the first burst. */
+  void set_clock(const IcmpClock& clock) noexcept { clock_ = clock; }
+
  private:
   ServerPipeline(const std::atomic<const StageTables*>& tables, std::unique_ptr<EspEngine> eng)
       : tables_(tables), eng_(std::move(eng)) {}
@@ -63,6 +69,9 @@ class ServerPipeline final : public Pipeline {
   std::unique_ptr<EspEngine> eng_;
   StageCounters ctr_;
   uint16_t ip_id_ = 1;
+  IcmpClock clock_ = icmp_default_clock();
+  IcmpRateLimit icmp_rl_;
+  std::array<IcmpQuote, kMaxBurst> quote_;
   std::array<PktState, kMaxBurst> st_;
   std::array<std::array<uint16_t, kMaxBurst>, kActions> grp_;
 };
