@@ -25,6 +25,10 @@ namespace {
 inline constexpr uint16_t kErrHdrs = kIpv4HdrLen + kIcmpHdrLen;  /* 28 */
 inline constexpr uint16_t kQuoteMax = kIcmpErrorMax - kErrHdrs;  /* 548 */
 inline constexpr uint8_t kTtlOurs = 64;
+/* The TOS of a datagram we originate in answer to another: its DSCP,
+ * never its ECN bits (RFC 3168: a new datagram is not ECN-capable unless
+ * its sender says so; CE must not be carried over). */
+constexpr uint8_t answer_tos(uint8_t tos) noexcept { return tos & 0xfc; }
 
 constexpr uint32_t top8(Ipv4Addr a) noexcept { return a.host() >> 24; }
 
@@ -89,7 +93,8 @@ void write_error(std::byte* out, uint16_t qlen, Ipv4Addr src, Ipv4Addr dst, uint
   /* RFC 1812 4.3.2.5: the TOS of the datagram that provoked it. */
   ipv4_build({out, kIpv4HdrLen}, {.src = src, .dst = dst,
                                   .total_len = static_cast<uint16_t>(kIpv4HdrLen + icmp_len),
-                                  .id = id, .proto = kIpProtoIcmp, .ttl = kTtlOurs, .tos = tos});
+                                  .id = id, .proto = kIpProtoIcmp, .ttl = kTtlOurs,
+                                  .tos = answer_tos(tos)});
   std::byte* m = out + kIpv4HdrLen;
   m[0] = std::byte{type};
   m[1] = std::byte{code};
@@ -159,7 +164,7 @@ void icmp_local(const StageCtx& c, uint16_t i, const Ipv4Info& ip) noexcept {
   p.data_len = static_cast<uint32_t>(ip.total_len - opt);
   ipv4_build({p.data(), kIpv4HdrLen},
              {.src = ip.dst, .dst = ip.src, .total_len = static_cast<uint16_t>(p.data_len),
-              .id = c.ip_id++, .proto = kIpProtoIcmp, .ttl = kTtlOurs, .tos = ip.tos});
+              .id = c.ip_id++, .proto = kIpProtoIcmp, .ttl = kTtlOurs, .tos = answer_tos(ip.tos)});
   become_local(c, i, Stage::kIcmpEchoReply);
 }
 

@@ -16,6 +16,14 @@
  * triple encapsulation) in one process() call; a packet still in play
  * after that is dropped as a loop.
  *
+ * ICMP (stages/icmp.h): echo requests to our addresses are answered, a
+ * forwarded datagram whose TTL runs out or that is too big for its port
+ * once our tunnels are added (DF set) becomes time exceeded or
+ * fragmentation needed (with the tunnel MTU) to its sender; both are
+ * built in place and classified again like any packet we originate, so
+ * they go back through the tunnels. Errors are rate-limited per pipeline
+ * (set_clock). No fragmentation, no reassembly (drop.h).
+ *
  * Zones: clear traffic that came in on an external port may not reach
  * the protected side (RFC 4301 5.1, 5.2; PortZone in tables.h) unless it
  * came out of ESP inbound in the same call.

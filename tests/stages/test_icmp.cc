@@ -249,9 +249,11 @@ TEST(TimeExceeded, OnForwardQuotesUpTo576Bytes) {
     Env env;
     Pkt p;
     user_packet(p, kCn, Ipv4Addr(8, 8, 8, 8), size, 1);
+    ipv4_set_tos(header_at<Ipv4Hdr>(p.v.data()), 0xb9);  /* EF, ECT(1) */
     const auto orig = p.bytes();
     env.run(p, 1);
     ASSERT_EQ(p.v.user, 1) << to_string(env.drop_of(p));  /* back to kCn, inside */
+    EXPECT_EQ(p.ip().tos, 0xb8);  /* RFC 1812 4.3.2.5 DSCP, no ECN bits */
     EXPECT_EQ(env.nh, kCn);
     const Msg m = parse_icmp(p);
     EXPECT_EQ(m.ip.src, kInPort);  /* the port it came in on */
@@ -305,6 +307,27 @@ TEST_P(Tunnels, TimeExceededAfterTheTripleDecap) {
 }
 
 /* ---------------- fragmentation needed (RFC 1191, RFC 2003 5.1) ---------------- */
+
+/* A mobile node's DF datagram too big for the intranet port once
+ * decapsulated: the error goes back to it through the tunnels. */
+TEST_P(Tunnels, FragNeededAfterTheTripleDecap) {
+  Env env(opts(1300));
+  Pkt p;
+  user_packet(p, kIHoA, kCn, 1350);
+  set_df(p);
+  const auto orig = p.bytes();
+  env.mn_cvc(p);  /* arrival is not checked against the MTU */
+  env.run(p, 0);
+  ASSERT_EQ(p.v.user, 0) << to_string(env.drop_of(p));
+  mn_open_cvc(env, p, GetParam().natt);
+  const Msg m = parse_icmp(p);
+  EXPECT_EQ(m.ip.src, kIHa);
+  EXPECT_EQ(m.ip.dst, kIHoA);
+  EXPECT_EQ(m.type, kIcmpTypeUnreach);
+  EXPECT_EQ(m.code, kIcmpCodeFragNeeded);
+  EXPECT_EQ(m.w2, 1300);  /* forwarded as it is: the port's MTU */
+  expect_quote(m, orig, kIcmpErrorMax - 28);
+}
 
 struct MtuCase {
   const char* name;
