@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "stages/esp_stage.h"
 
+#include "stages/icmp.h"
+
 namespace mipvpn {
 
 namespace {
@@ -56,6 +58,7 @@ void esp_inb_stage(const StageCtx& c, EspEngine& eng, const uint16_t* idx, uint1
               continue;
             }
             c.st[i].prot = true;  /* came through the VPN: the protected side */
+            c.st[i].via = c.t.gw_addr();  /* our end of the tunnel (ICMP source) */
             c.again(i);
             c.ctr.stage[static_cast<size_t>(Stage::kEspInbound)]++;
           }
@@ -65,13 +68,16 @@ void esp_inb_stage(const StageCtx& c, EspEngine& eng, const uint16_t* idx, uint1
 void esp_outb_stage(const StageCtx& c, EspEngine& eng, const uint16_t* idx, uint16_t n) noexcept {
   /* TTL first; refused packets leave the group. */
   uint16_t live[kMaxBurst];
+  uint32_t len_in[kMaxBurst];  /* by burst index: for the tunnel MTU (icmp.h) */
   uint16_t nl = 0;
   for (uint16_t k = 0; k < n; ++k) {
     const uint16_t i = idx[k];
-    if (!ttl_once(*c.pkts[i], c.st[i])) {
-      c.drop(i, StageDrop::kTtlExceeded);
+    icmp_before_encap(c, i);
+    if (!ttl_once(*c.pkts[i], c.st[i])) {  /* RFC 1812 5.3.1 */
+      icmp_error(c, i, kIcmpTypeTimeExceeded, kIcmpCodeTtl, 0, StageDrop::kTtlExceeded);
       continue;
     }
+    len_in[i] = c.pkts[i]->data_len;
     live[nl++] = i;
   }
   by_sa(c, live, nl, [](const PktState& s) { return s.outb; },
@@ -94,6 +100,7 @@ void esp_outb_stage(const StageCtx& c, EspEngine& eng, const uint16_t* idx, uint
                                                                     : StageDrop::kEspOutbound);
               continue;
             }
+            icmp_after_esp(c, i, len_in[i], p.data_len, sa.suite().block);
             c.again(i);
             c.ctr.stage[static_cast<size_t>(Stage::kEspOutbound)]++;
           }
