@@ -291,6 +291,7 @@ int Appliance::run(std::string* err) {
                 rt->ports());
     std::fflush(stdout);
   }
+  log_init(opt_.quiet);
   if (cfg_.telemetry) telemetry_attach(&chan_);
   rt->run([this](Runtime& r) { tick(r); });
   /* Telemetry off before anything it reads goes away. */

@@ -125,7 +125,7 @@ void Appliance::cmd_drops(Runtime* rt, TelDict& out) const {
     st.u64(std::string(to_string(static_cast<StageDrop>(i))), s.drops[i]);
   TelDict& ei = out.dict("esp_inb");
   TelDict& eo = out.dict("esp_outb");
-  for (size_t i = 0; i < static_cast<size_t>(EspDrop::kCount); ++i) {
+  for (size_t i = static_cast<size_t>(EspDrop::kNone) + 1; i < static_cast<size_t>(EspDrop::kCount); ++i) {
     const std::string n(to_string(static_cast<EspDrop>(i)));
     ei.u64(n, s.esp_inb_drops[i]);
     eo.u64(n, s.esp_outb_drops[i]);
@@ -214,6 +214,9 @@ void Appliance::cmd_sas(TelDict& out) const {
     uint64_t drops = 0;
     for (const uint64_t& v : s.drops) drops += relaxed(v);
     d.u64("drops", drops);
+    /* The reasons that happened, each by name. */
+    for (size_t i = static_cast<size_t>(EspDrop::kNone) + 1; i < static_cast<size_t>(EspDrop::kCount); ++i)
+      if (const uint64_t v = relaxed(s.drops[i]); v) d.u64("drop_" + std::string(to_string(static_cast<EspDrop>(i))), v);
   }
   out.u64("shown", std::min<uint64_t>(shown, kSasPerReply));
 }

@@ -146,8 +146,12 @@ void register_all() {
 
 }  // namespace
 
+void log_init(bool quiet) {
+  if (g_logtype < 0)
+    g_logtype = rte_log_register_type_and_pick_level("mipvpn", quiet ? RTE_LOG_ERR : RTE_LOG_INFO);
+}
+
 void telemetry_attach(CtlChannel* ch) {
-  if (g_logtype < 0) g_logtype = rte_log_register_type_and_pick_level("mipvpn", RTE_LOG_INFO);
   std::call_once(g_registered, register_all);
   std::unique_lock lk(g_mu);
   g_ch = ch;

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 
 namespace mipvpn {
 
@@ -29,6 +30,11 @@ inline constexpr std::chrono::milliseconds kReadWait{2000};
 void telemetry_attach(CtlChannel* ch);
 /* Idempotent. */
 void telemetry_detach();
+
+/* Registers the "mipvpn" log type (EAL initialised); before it, and
+ * without an EAL, log_event() prints nothing. Default level info, or
+ * error when quiet; an EAL --log-level=mipvpn:LEVEL wins. Idempotent. */
+void log_init(bool quiet);
 
 enum class LogLevel : uint8_t { kError, kWarning, kNotice, kInfo };
 /* One event line through rte_log, log type "mipvpn" (the EAL option

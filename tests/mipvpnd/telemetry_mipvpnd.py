@@ -4,8 +4,9 @@ mipvpnctl; an SA and two bindings added at run time and seen in
 /mipvpn/sas and /mipvpn/bindings, then removed; bad mipvpnctl arguments
 exit 2, a refused change exits 1; after SIGTERM the commands are gone.
 
-The outside port reads three bad datagrams once (ESP with an unknown SPI,
-ESP with a reserved SPI, a truncated IPv4 header), the inside port a frame
+The outside port reads four bad datagrams once (ESP with an unknown SPI,
+ESP with a reserved SPI, a truncated IPv4 header, ESP for the configured
+SA with a wrong ICV), the inside port a frame
 of an unknown EtherType: /mipvpn/drops must count them by reason.
 
 usage: telemetry_mipvpnd.py MIPVPND MIPVPNCTL
@@ -110,6 +111,7 @@ def run(d):
         eth / IP(src=XHOA, dst=GW, proto=50) / Raw(struct.pack("!II", 0x7777, 1) + bytes(40)),  # unknown SPI
         eth / IP(src=XHOA, dst=GW, proto=50) / Raw(struct.pack("!II", 7, 1) + bytes(40)),       # reserved SPI
         Ether(src=GW_MAC, dst=OUT_MAC, type=0x0800) / Raw(bytes(IP(src=XHOA, dst=GW))[:12]),    # truncated
+        eth / IP(src=XHOA, dst=GW, proto=50) / Raw(struct.pack("!II", 0x1001, 1) + bytes(40)),  # bad ICV
     ])
     wrpcap(d + "/inside_in.pcap", [Ether(src=GW_MAC, dst="ff:ff:ff:ff:ff:ff", type=0x9999) / Raw(bytes(46))])
     with open(d + "/mipvpnd.conf", "w") as f:
@@ -138,21 +140,24 @@ def run(d):
         check("listed " + c, c in t["/"], t["/"])
     check("help", "SPI" in t["/help,/mipvpn/sa_add"]["/mipvpn/sa_add"], t["/help,/mipvpn/sa_add"])
     st = t["/mipvpn/stats"]
-    check("stats ports", st["ports"]["rx"] == 4 and st["ports"]["dropped"] == 4, st)
-    check("stats stages", st["stages"]["rx"] == 3 and st["stages"]["dropped"] == 3, st)
+    check("stats ports", st["ports"]["rx"] == 5 and st["ports"]["dropped"] == 5, st)
+    check("stats stages", st["stages"]["rx"] == 4 and st["stages"]["dropped"] == 4, st)
     check("stats roles", st["vpngw"]["sas_in"] == 1 and st["xha"]["bindings"] == 0 and "iha" in st, st)
     dr = t["/mipvpn/drops"]
     check("drops stage", dr["stage"]["unknown_spi"] == 1 and dr["stage"]["bad_spi"] == 1, dr["stage"])
-    check("drops runtime", dr["runtime"]["pipeline"] == 3 and dr["runtime"]["ethertype"] == 1, dr["runtime"])
+    check("drops runtime", dr["runtime"]["pipeline"] == 4 and dr["runtime"]["ethertype"] == 1, dr["runtime"])
     check("drops reasons", {"runtime", "stage", "esp_inb", "esp_outb", "xha", "iha"} <= set(dr) and
           "replayed" in dr["esp_inb"] and "untrusted_source" in dr["iha"], list(dr))
     check("drops truncated", dr["stage"]["truncated"] == 1, dr)
+    check("drops esp", dr["stage"]["esp_inbound"] == 1 and dr["esp_inb"]["auth_failed"] == 1 and
+          "none" not in dr["esp_inb"], dr)
     check("bindings empty", t["/mipvpn/bindings"]["xha_total"] == 0 and t["/mipvpn/bindings"]["shown"] == 0,
           t["/mipvpn/bindings"])
     check("bindings iha only", "xha_total" not in t["/mipvpn/bindings,iha"], t["/mipvpn/bindings,iha"])
     sa = t["/mipvpn/sas"]["sa_1001_in"]
     check("sas config", sa["spi"] == "0x1001" and sa["dir"] == "in" and sa["suite"] == "aes-128-gcm" and
           sa["src"] == XHOA and sa["selector"] == TIA + "/32" and sa["origin"] == "config", sa)
+    check("sas counters", sa["packets"] == 0 and sa["drops"] == 1 and sa["drop_auth_failed"] == 1, sa)
 
     # mipvpnctl, readable and as JSON.
     out = ctl("stats")
@@ -161,7 +166,7 @@ def run(d):
     check("ctl drops", "unknown_spi" in out and "bad_spi" in out and "other reason" in out, out)
     check("ctl sas", "0x1001" in ctl("sas"))
     check("ctl bindings", "no bindings" in ctl("bindings"))
-    check("ctl json", ctl_json("stats")["ports"]["rx"] == 4)
+    check("ctl json", ctl_json("stats")["ports"]["rx"] == 5)
 
     # Run-time changes: an outbound SA, an x-HA binding (IP-in-IP, lifetime) and an i-HA one (UDP).
     out = ctl("sa", "add", "0x2001", "out", "aes-128-gcm", KEY, GW, XHOA, TIA + "/32")
