@@ -166,14 +166,21 @@ void Appliance::on_punt(Runtime& rt, CtlPkt& p) noexcept {
   std::array<std::byte, 1024> reply;
   const HaVerdict v = ha->process_request(d.payload, m, reply);
   rt.free(p);
-  const char* role = ha == xha_.get() ? "x-HA" : "i-HA";
-  if (!v.reply)
-    log_event(LogLevel::kNotice, "%s: registration from %s dropped (%s)", role, d.src.str().c_str(),
-              std::string(to_string(v.drop)).c_str());
-  else if (v.code <= 1)
-    log_event(LogLevel::kInfo, "%s: registration from %s accepted (code %u)", role, d.src.str().c_str(), v.code);
-  else
-    log_event(LogLevel::kNotice, "%s: registration from %s refused (code %u)", role, d.src.str().c_str(), v.code);
+  {
+    /* One event per registration (control plane), formatted without allocating. */
+    const char* role = ha == xha_.get() ? "x-HA" : "i-HA";
+    const uint32_t h = d.src.host();
+    char src[16];
+    std::snprintf(src, sizeof src, "%u.%u.%u.%u", h >> 24, (h >> 16) & 255u, (h >> 8) & 255u, h & 255u);
+    const std::string_view why = to_string(v.drop);
+    if (!v.reply)
+      log_event(LogLevel::kNotice, "%s: registration from %s dropped (%.*s)", role, src,
+                static_cast<int>(why.size()), why.data());
+    else if (v.code <= 1)
+      log_event(LogLevel::kInfo, "%s: registration from %s accepted (code %u)", role, src, v.code);
+    else
+      log_event(LogLevel::kNotice, "%s: registration from %s refused (code %u)", role, src, v.code);
+  }
   if (!v.reply) return;
 
   /* The reply goes through the stages like any packet we originate: in a
