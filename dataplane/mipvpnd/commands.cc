@@ -74,6 +74,23 @@ void Appliance::cmd_stats(Runtime* rt, TelDict& out) const {
   p.u64("punted", r.punted);
   p.u64("spread", r.spread);
   p.u64("dropped", r.total_drops());
+  /* Each port as its ethdev counts it (while the runtime runs). */
+  for (uint16_t i = 0; rt && i < rt->ports() && i < cfg_.ports.size(); ++i) {
+    EthStats e;
+    if (!eth_stats(rt->port_id(i), e)) continue;
+    char key[16];
+    std::snprintf(key, sizeof key, "port%u", i);
+    TelDict& d = out.dict(key);
+    d.str("name", cfg_.ports[i].name.substr(0, 63));
+    d.u64("ipackets", e.ipackets);
+    d.u64("opackets", e.opackets);
+    d.u64("ibytes", e.ibytes);
+    d.u64("obytes", e.obytes);
+    d.u64("imissed", e.imissed);
+    d.u64("ierrors", e.ierrors);
+    d.u64("oerrors", e.oerrors);
+    d.u64("rx_nombuf", e.rx_nombuf);
+  }
   const StageCounters s = live_stage_counters();
   TelDict& st = out.dict("stages");
   st.u64("rx", s.rx);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "mipvpnd/telemetry.h"
 
+#include <rte_ethdev.h>
 #include <rte_log.h>
 #include <rte_telemetry.h>
 
@@ -145,6 +146,13 @@ void register_all() {
 }
 
 }  // namespace
+
+bool eth_stats(uint16_t port_id, EthStats& out) noexcept {
+  rte_eth_stats st{};
+  if (rte_eth_stats_get(port_id, &st) != 0) return false;
+  out = {st.ipackets, st.opackets, st.ibytes, st.obytes, st.imissed, st.ierrors, st.oerrors, st.rx_nombuf};
+  return true;
+}
 
 void log_init(bool quiet) {
   if (g_logtype < 0)

@@ -31,6 +31,14 @@ void telemetry_attach(CtlChannel* ch);
 /* Idempotent. */
 void telemetry_detach();
 
+/* One port's counters as the ethdev keeps them (rte_eth_stats_get). */
+struct EthStats {
+  uint64_t ipackets = 0, opackets = 0, ibytes = 0, obytes = 0;
+  uint64_t imissed = 0, ierrors = 0, oerrors = 0, rx_nombuf = 0;
+};
+/* false when the port does not answer (closed, unknown). Control thread. */
+bool eth_stats(uint16_t port_id, EthStats& out) noexcept;
+
 /* Registers the "mipvpn" log type (EAL initialised); before it, and
  * without an EAL, log_event() prints nothing. Default level info, or
  * error when quiet; an EAL --log-level=mipvpn:LEVEL wins. Idempotent. */

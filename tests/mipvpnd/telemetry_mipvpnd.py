@@ -142,6 +142,8 @@ def run(d):
     st = t["/mipvpn/stats"]
     check("stats ports", st["ports"]["rx"] == 5 and st["ports"]["dropped"] == 5, st)
     check("stats stages", st["stages"]["rx"] == 4 and st["stages"]["dropped"] == 4, st)
+    check("stats per port", st["port0"]["name"] == "outside" and st["port0"]["ipackets"] == 4 and
+          st["port1"]["name"] == "inside" and st["port1"]["ipackets"] == 1, st)
     check("stats roles", st["vpngw"]["sas_in"] == 1 and st["xha"]["bindings"] == 0 and "iha" in st, st)
     dr = t["/mipvpn/drops"]
     check("drops stage", dr["stage"]["unknown_spi"] == 1 and dr["stage"]["bad_spi"] == 1, dr["stage"])
