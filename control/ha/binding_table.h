@@ -49,6 +49,7 @@ enum class BindingEncap : uint8_t {
 inline constexpr uint8_t kBindReverseTunnel = 0x01;  /* T bit (RFC 3024) */
 inline constexpr uint8_t kBindInfinite = 0x02;       /* lifetime 0xffff: never expires */
 inline constexpr uint8_t kBindDecapByMn = 0x04;      /* D bit: co-located care-of address */
+inline constexpr uint8_t kBindOperator = 0x08;       /* made by the operator (mipvpnctl), not a registration */
 
 /* One care-of address of a binding. 16 bytes. */
 struct BindingCoa {

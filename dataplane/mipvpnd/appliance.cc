@@ -9,6 +9,7 @@
 
 #include "mip/replay.h"
 #include "mipvpnd/punt.h"
+#include "mipvpnd/telemetry.h"
 #include "runtime/runtime.h"
 
 namespace mipvpn {
@@ -33,7 +34,11 @@ std::string hex32(uint32_t v) {
 
 Appliance::Appliance(const Config& cfg, const ApplianceOptions& opt) : cfg_(cfg), opt_(opt) {}
 
-Appliance::~Appliance() = default;
+Appliance::~Appliance() {
+  /* Telemetry callbacks must not reach a dead channel. */
+  telemetry_detach();
+  chan_.close();
+}
 
 std::unique_ptr<Appliance> Appliance::build(const Config& cfg, const ApplianceOptions& opt,
                                             std::string* err) {
@@ -83,11 +88,7 @@ std::unique_ptr<Appliance> Appliance::build(const Config& cfg, const ApplianceOp
         *err = "vpngw.sas[" + std::to_string(i) + "] (spi " + hex32(s.spi) + "): " + e;
         return nullptr;
       }
-      if (s.dir == EspDir::kInbound)
-        b.inbound_sa(sa.get(), s.selector);
-      else
-        b.outbound_sa(s.selector, sa.get());
-      a->sas_.push_back(std::move(sa));
+      a->sas_.push_back({std::move(sa), s.src, s.dst, s.selector, s.natt_sport, s.natt_dport, false});
     }
   }
   for (size_t i = 0; i < cfg.ports.size(); ++i) {
@@ -96,13 +97,12 @@ std::unique_ptr<Appliance> Appliance::build(const Config& cfg, const ApplianceOp
     b.route(p.address.subnet(), static_cast<uint16_t>(i));  /* connected */
   }
   for (const RouteConfig& r : cfg.routes) b.route(r.prefix, static_cast<uint16_t>(r.port), r.via);
+  a->base_ = b;
   std::string e;
-  a->tables_owned_ = b.build(&e);
-  if (!a->tables_owned_) {
+  if (!a->republish(nullptr, {}, &e)) {
     *err = "tables: " + e;
     return nullptr;
   }
-  a->tables_.store(a->tables_owned_.get(), std::memory_order_release);
   return a;
 }
 
@@ -166,6 +166,21 @@ void Appliance::on_punt(Runtime& rt, CtlPkt& p) noexcept {
   std::array<std::byte, 1024> reply;
   const HaVerdict v = ha->process_request(d.payload, m, reply);
   rt.free(p);
+  {
+    /* One event per registration (control plane), formatted without allocating. */
+    const char* role = ha == xha_.get() ? "x-HA" : "i-HA";
+    const uint32_t h = d.src.host();
+    char src[16];
+    std::snprintf(src, sizeof src, "%u.%u.%u.%u", h >> 24, (h >> 16) & 255u, (h >> 8) & 255u, h & 255u);
+    const std::string_view why = to_string(v.drop);
+    if (!v.reply)
+      log_event(LogLevel::kNotice, "%s: registration from %s dropped (%.*s)", role, src,
+                static_cast<int>(why.size()), why.data());
+    else if (v.code <= 1)
+      log_event(LogLevel::kInfo, "%s: registration from %s accepted (code %u)", role, src, v.code);
+    else
+      log_event(LogLevel::kNotice, "%s: registration from %s refused (code %u)", role, src, v.code);
+  }
   if (!v.reply) return;
 
   /* The reply goes through the stages like any packet we originate: in a
@@ -216,9 +231,15 @@ void Appliance::tick(Runtime& rt) noexcept {
   if (now != last_expire_s_) {
     last_expire_s_ = now;
     const uint64_t t = ntp_now();
-    if (xha_) ctl_.expired += xha_->expire(t);
-    if (iha_) ctl_.expired += iha_->expire(t);
+    for (auto [name, ha] : {std::pair{"x-HA", xha_.get()}, std::pair{"i-HA", iha_.get()}}) {
+      if (!ha) continue;
+      const size_t n = ha->expire(t);
+      ctl_.expired += n;
+      if (n) log_event(LogLevel::kInfo, "%s: %zu care-of address(es) expired", name, n);
+    }
   }
+  serve_requests(&rt);
+  reclaim_retired(&rt, false);
 }
 
 int Appliance::run(std::string* err) {
@@ -277,8 +298,14 @@ int Appliance::run(std::string* err) {
                 rt->ports());
     std::fflush(stdout);
   }
+  log_init(opt_.quiet);
+  if (cfg_.telemetry) telemetry_attach(&chan_);
   rt->run([this](Runtime& r) { tick(r); });
+  /* Telemetry off before anything it reads goes away. */
+  telemetry_detach();
+  chan_.close();
   rt->stop();
+  reclaim_retired(rt.get(), true);
   final_stage_ = StageCounters{};
   auto add = [this](const StageCounters& c) {
     final_stage_.rx += c.rx;
