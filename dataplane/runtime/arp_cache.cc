@@ -81,8 +81,10 @@ ArpCache::Resolve ArpCache::resolve(Ipv4Addr ip, void* pkt, uint64_t now_ms,
   switch (e->state) {
     case NeighState::kIncomplete:
       if (e->n_held >= t_.hold) {
-        sink.arp_drop(pkt, RtDrop::kArpQueueFull);
-        return Resolve::kDropped;
+        /* RFC 1122 2.3.2.2: keep the latest; the oldest held one goes. */
+        sink.arp_drop(e->held[0], RtDrop::kArpQueueFull);
+        for (uint32_t i = 1; i < e->n_held; ++i) e->held[i - 1] = e->held[i];
+        --e->n_held;
       }
       e->held[e->n_held++] = pkt;
       ++stats_.held;

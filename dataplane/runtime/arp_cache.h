@@ -14,7 +14,8 @@
  *   incomplete  a packet needed it: a broadcast request went out; another
  *               every retry_ms [1000] (RFC 1122 2.3.2.1: at most one per
  *               second per destination), `retries` [3] in all, holding up
- *               to `hold` [4] packets (RFC 1122 2.3.2.2: at least one).
+ *               to `hold` [4] packets (RFC 1122 2.3.2.2: at least one, the
+ *               latest: a full queue drops its oldest, arp_queue_full).
  *               Then -> failed, and the held packets are dropped
  *               (no_neighbour).
  *   reachable   address known (a reply, or a request for one of our
@@ -92,7 +93,8 @@ class ArpCache {
   enum class Resolve : uint8_t { kSent, kHeld, kDropped };
   /* A packet for next hop ip found no usable entry in the published
    * table: send it (the cache knows the address by now), hold it and
-   * resolve, or drop it (failed, hold queue full, cache full). */
+   * resolve (a full hold queue drops its oldest packet instead), or drop
+   * it (failed, cache full). */
   Resolve resolve(Ipv4Addr ip, void* pkt, uint64_t now_ms, ArpSink& sink) noexcept;
 
   /* The sender (ip, mac) of an ARP packet (RFC 826 "merge"): updates an

@@ -180,6 +180,8 @@ RtStatus neigh_build(Runtime::State& s) {
                             " per port)");
   }
   for (size_t i = 0; i < s.ports.size(); ++i) publish(s, static_cast<uint16_t>(i));
+  /* The clock service() reads, for send_ip() before the first service(). */
+  n.now_ms = tsc_ms();
   n.retired.clear(); /* nothing published before: nothing to wait for */
   if (cfg.punt_arp) {
     const std::string name = "mv" + std::to_string(s.instance) + "_arpout";

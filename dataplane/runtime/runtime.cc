@@ -316,8 +316,7 @@ void Runtime::run(const std::function<void(Runtime&)>& tick) {
 }
 
 void Runtime::service() noexcept {
-  const uint64_t hz = rte_get_timer_hz();
-  service(rte_get_timer_cycles() / (hz >= 1000 ? hz / 1000 : 1));
+  service(tsc_ms());
 }
 
 void Runtime::service(uint64_t now_ms) noexcept {

@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <rte_cycles.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
@@ -116,6 +117,12 @@ struct NeighCtl {
   std::atomic<uint64_t> requests_sent{0}, replies_sent{0}, requests_received{0},
       replies_received{0}, ignored{0}, learned{0}, failed{0}, held{0}, released{0};
 };
+
+/* The control thread's clock for ARP timers: milliseconds of the TSC. */
+inline uint64_t tsc_ms() noexcept {
+  const uint64_t hz = rte_get_timer_hz();
+  return rte_get_timer_cycles() / (hz >= 1000 ? hz / 1000 : 1);
+}
 
 /* neigh.cc */
 RtStatus neigh_build(Runtime::State& s);

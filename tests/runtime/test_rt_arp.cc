@@ -87,10 +87,10 @@ TEST(RtArpCache, HoldsResolvesAndReleasesInOrder) {
   Sink s;
   EXPECT_EQ(c.resolve(kIpA, pk(1), 0, s), ArpCache::Resolve::kHeld);
   EXPECT_EQ(c.resolve(kIpA, pk(2), 10, s), ArpCache::Resolve::kHeld);
-  /* RFC 1122 2.3.2.2: a bounded queue per next hop. */
-  EXPECT_EQ(c.resolve(kIpA, pk(3), 20, s), ArpCache::Resolve::kDropped);
+  /* RFC 1122 2.3.2.2: a bounded queue per next hop that keeps the latest. */
+  EXPECT_EQ(c.resolve(kIpA, pk(3), 20, s), ArpCache::Resolve::kHeld);
   ASSERT_EQ(s.dropped.size(), 1u);
-  EXPECT_EQ(s.dropped[0], std::make_pair(uintptr_t{3}, RtDrop::kArpQueueFull));
+  EXPECT_EQ(s.dropped[0], std::make_pair(uintptr_t{1}, RtDrop::kArpQueueFull));
   ASSERT_EQ(s.requests.size(), 1u); /* one request, broadcast */
   EXPECT_EQ(s.requests[0], std::make_pair(kIpA, false));
   EXPECT_EQ(c.find(kIpA)->state, NeighState::kIncomplete);
@@ -100,8 +100,8 @@ TEST(RtArpCache, HoldsResolvesAndReleasesInOrder) {
 
   c.learn(kIpA, kPeerA, true, 50, s);
   ASSERT_EQ(s.released.size(), 2u);
-  EXPECT_EQ(s.released[0], std::make_pair(uintptr_t{1}, kPeerA));
-  EXPECT_EQ(s.released[1], std::make_pair(uintptr_t{2}, kPeerA));
+  EXPECT_EQ(s.released[0], std::make_pair(uintptr_t{2}, kPeerA));
+  EXPECT_EQ(s.released[1], std::make_pair(uintptr_t{3}, kPeerA));
   EXPECT_EQ(c.find(kIpA)->state, NeighState::kReachable);
   EXPECT_TRUE(c.dirty());
   NeighbourTable t;
@@ -113,7 +113,7 @@ TEST(RtArpCache, HoldsResolvesAndReleasesInOrder) {
   EXPECT_EQ(c.resolve(kIpA, pk(4), 60, s), ArpCache::Resolve::kSent);
   EXPECT_EQ(s.released.back(), std::make_pair(uintptr_t{4}, kPeerA));
   EXPECT_EQ(c.stats().learned, 1u);
-  EXPECT_EQ(c.stats().held, 2u);
+  EXPECT_EQ(c.stats().held, 3u);
   EXPECT_EQ(c.stats().released, 2u);
 }
 

@@ -162,11 +162,11 @@ TEST(RuntimeArp, ResolvesAnUnknownNextHopAndSendsTheHeldPacket) {
 TEST(RuntimeArp, GivesUpAfterItsRetriesAndCountsTheDrops) {
   Rig rig;
   ASSERT_TRUE(rig.rt);
-  /* Three packets: two held (hold = 2), one over the queue. */
+  /* Three packets: the latest two held (hold = 2), the oldest dropped. */
   for (uint32_t i = 0; i < 3; ++i) rig.send_to(kHop, 0x6000 + i);
   ASSERT_TRUE(rig.serve_until(kT0, [&] {
     const RtCounts c = rig.rt->counts();
-    return c.arp.held == 2 && c.drop(RtDrop::kArpQueueFull) == 1;
+    return c.arp.held == 3 && c.drop(RtDrop::kArpQueueFull) == 1;
   }));
   rig.rt->service(kT0 + 100);
   rig.rt->service(kT0 + 200);
