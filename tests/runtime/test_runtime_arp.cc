@@ -11,6 +11,8 @@
 #include "rt_test_util.h"
 #include "runtime/arp.h" /* opcodes only: frames are built by hand here */
 
+#include <algorithm>
+
 namespace mipvpn::rt_test {
 namespace {
 
@@ -42,16 +44,16 @@ struct Rig {
   RingPort p0, p1;
   std::unique_ptr<Runtime> rt;
 
-  explicit Rig(bool with_static = false) {
-    p0 = RingPort::make("arpa", 2);
-    p1 = RingPort::make("arpb", 2);
+  explicit Rig(bool with_static = false, unsigned workers = 1, uint32_t hold = 2) {
+    p0 = RingPort::make("arpa", workers + 1);
+    p1 = RingPort::make("arpb", workers + 1);
     RuntimeConfig cfg;
-    cfg.workers = 1;
+    cfg.workers = workers;
     cfg.ports = {{.name = "in", .device = p0.name, .mac = kMac0, .addresses = {kOurs0, kOurs0b}},
                  {.name = "out", .device = p1.name, .mac = kMac1, .addresses = {kOurs1}}};
     if (with_static) cfg.neighbours = {{.port = 1, .ip = kNhIp, .mac = kNextHop}};
     cfg.arp = ArpTimers{.retry_ms = 100, .retries = 3, .reachable_ms = 5000, .failed_ms = 1000,
-                        .hold = 2};
+                        .hold = hold};
     cfg.rx_desc = 256;
     cfg.tx_desc = 256;
     cfg.punt_ring_size = 256;
@@ -157,6 +159,32 @@ TEST(RuntimeArp, ResolvesAnUnknownNextHopAndSendsTheHeldPacket) {
   EXPECT_EQ(c.arp.learned, 1u);
   EXPECT_EQ(c.arp.requests_sent, 1u);
   EXPECT_EQ(c.total_drops(), 0u);
+}
+
+TEST(RuntimeArp, HoldsWhatEveryWorkerHandsOverForOneNextHop) {
+  Rig rig(false, /*workers=*/2, /*hold=*/8);
+  ASSERT_TRUE(rig.rt);
+  ASSERT_EQ(rig.rt->workers(), 2u);
+  std::vector<Bytes> l3;
+  for (uint32_t i = 0; i < 8; ++i) {
+    l3.push_back(ipv4(kSrc, kHop, kIpProtoEsp, esp(0xa000 + i * 977, 1)));
+    rig.p0.inject(eth(kMac0, kPeer, kEtherTypeIpv4, l3.back()));
+  }
+  ASSERT_TRUE(rig.serve_until(kT0, [&] { return rig.rt->counts().arp.held == 8; }));
+  /* Software spread put them on both workers; one request for all. */
+  EXPECT_GT(rig.rt->worker_counts(0).punted, 0u);
+  EXPECT_GT(rig.rt->worker_counts(1).punted, 0u);
+  EXPECT_EQ(rig.rt->counts().arp.requests_sent, 1u);
+  EXPECT_EQ(rig.p1.drain(2).size(), 1u); /* control TX queue = workers */
+  rig.p1.inject(arp_frame(kMac1, kHopMac, kArpOpReply, kHopMac, kHop, kMac1, kOurs1));
+  ASSERT_TRUE(rig.serve_until(kT0 + 10, [&] { return rig.rt->counts().arp.released == 8; }));
+  std::vector<Bytes> out = rig.p1.drain(2);
+  ASSERT_EQ(out.size(), 8u);
+  for (const Bytes& f : out)
+    EXPECT_NE(std::find_if(l3.begin(), l3.end(),
+                           [&](const Bytes& p) { return f == eth(kHopMac, kMac1, kEtherTypeIpv4, p); }),
+              l3.end());
+  EXPECT_EQ(rig.rt->counts().total_drops(), 0u);
 }
 
 TEST(RuntimeArp, GivesUpAfterItsRetriesAndCountsTheDrops) {
