@@ -29,13 +29,27 @@ const ArpCache::Entry* ArpCache::find(Ipv4Addr ip) const noexcept {
 }
 
 ArpCache::Entry* ArpCache::alloc(Ipv4Addr ip) noexcept {
-  for (Entry& e : e_)
+  /* A free slot; else the learned or failed entry that expires first
+   * (senders of requests for our addresses must not be able to lock new
+   * next hops out); never a static one or one holding packets. */
+  Entry* victim = nullptr;
+  for (Entry& e : e_) {
     if (e.state == NeighState::kFree) {
-      e = Entry{};
-      e.ip = ip;
-      return &e;
+      victim = &e;
+      break;
     }
-  return nullptr;
+    const bool evictable = e.state == NeighState::kReachable || e.state == NeighState::kProbe ||
+                           e.state == NeighState::kFailed;
+    if (evictable && (!victim || e.deadline < victim->deadline)) victim = &e;
+  }
+  if (!victim) return nullptr;
+  if (victim->state != NeighState::kFree) {
+    ++stats_.evicted;
+    dirty_ = true;
+  }
+  *victim = Entry{};
+  victim->ip = ip;
+  return victim;
 }
 
 bool ArpCache::add_static(Ipv4Addr ip, const MacAddr& mac) noexcept {

@@ -27,6 +27,10 @@
  *   failed      published as failed: the workers drop at once
  *               (no_neighbour) for failed_ms [20000], then it is removed.
  *               An ARP packet from it makes it reachable at once.
+ * A full cache (kMaxEntries) makes room by evicting the reachable, probe
+ * or failed entry that expires first; static entries and entries holding
+ * packets stay, and when only those are left a new next hop is dropped
+ * (arp_table_full).
  */
 #pragma once
 
@@ -67,7 +71,7 @@ class ArpSink {
 };
 
 struct ArpCacheStats {
-  uint64_t requests = 0, learned = 0, failed = 0, held = 0, released = 0;
+  uint64_t requests = 0, learned = 0, failed = 0, held = 0, released = 0, evicted = 0;
 };
 
 class ArpCache {

@@ -74,6 +74,7 @@ struct RtArpCounts {
   uint64_t failed = 0;            /* resolutions given up after the retries */
   uint64_t held = 0;              /* packets held while resolving */
   uint64_t released = 0;          /* held packets sent once resolved */
+  uint64_t evicted = 0;           /* entries dropped to make room in a full cache */
 };
 
 /* A sum, as the control thread reads it. */

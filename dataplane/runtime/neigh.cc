@@ -155,11 +155,13 @@ void sync_stats(Runtime::State& s) noexcept {
     t.failed += x.failed;
     t.held += x.held;
     t.released += x.released;
+    t.evicted += x.evicted;
   }
   s.neigh.learned.store(t.learned, std::memory_order_relaxed);
   s.neigh.failed.store(t.failed, std::memory_order_relaxed);
   s.neigh.held.store(t.held, std::memory_order_relaxed);
   s.neigh.released.store(t.released, std::memory_order_relaxed);
+  s.neigh.evicted.store(t.evicted, std::memory_order_relaxed);
 }
 
 }  // namespace
@@ -282,6 +284,7 @@ void neigh_counts(const Runtime::State& s, RtArpCounts& o) noexcept {
   o.failed = rd(n.failed);
   o.held = rd(n.held);
   o.released = rd(n.released);
+  o.evicted = rd(n.evicted);
 }
 
 }  // namespace mipvpn

@@ -115,7 +115,8 @@ struct NeighCtl {
   uint64_t now_ms = 0;         /* as of the last service() */
   /* RtArpCounts written by the control thread, read by counts(). */
   std::atomic<uint64_t> requests_sent{0}, replies_sent{0}, requests_received{0},
-      replies_received{0}, ignored{0}, learned{0}, failed{0}, held{0}, released{0};
+      replies_received{0}, ignored{0}, learned{0}, failed{0}, held{0}, released{0},
+      evicted{0};
 };
 
 /* The control thread's clock for ARP timers: milliseconds of the TSC. */

@@ -242,11 +242,32 @@ TEST(RtArpCache, AFullCacheDropsNewNextHopsAndFlushDropsHeld) {
   /* Every slot of the published table stays findable at the largest size. */
   ArpCache full(short_timers());
   for (uint32_t i = 0; i < ArpCache::kMaxEntries; ++i)
-    full.learn(Ipv4Addr(0xc0a80000u + i * 7), kPeerA, true, 0, s);
+    full.learn(Ipv4Addr(0xc0a80000u + i * 7), kPeerA, true, i, s);
   NeighbourTable t;
   full.fill(t);
   for (uint32_t i = 0; i < ArpCache::kMaxEntries; ++i)
     EXPECT_NE(t.lookup(Ipv4Addr(0xc0a80000u + i * 7)), nullptr) << i;
+}
+
+TEST(RtArpCache, AFullCacheOfLearnedEntriesEvictsTheOldestNotStaticNotHolding) {
+  ArpCache c(short_timers());
+  Sink s;
+  ASSERT_TRUE(c.add_static(kIpA, kPeerA));
+  ASSERT_EQ(c.resolve(kIpB, pk(1), 0, s), ArpCache::Resolve::kHeld);
+  /* Fill the rest with learned entries, the first learned last-but-one. */
+  for (uint32_t i = 0; i < ArpCache::kMaxEntries - 2; ++i)
+    c.learn(Ipv4Addr(0xc0a80000u + i), kPeerB, true, 10 + i, s);
+  NeighbourTable t;
+  c.fill(t);
+  /* A new next hop takes the slot of the learned entry that expires first. */
+  EXPECT_EQ(c.resolve(Ipv4Addr(10, 9, 9, 9), pk(2), 500, s), ArpCache::Resolve::kHeld);
+  EXPECT_EQ(c.find(Ipv4Addr(0xc0a80000u)), nullptr);
+  EXPECT_NE(c.find(Ipv4Addr(0xc0a80001u)), nullptr);
+  EXPECT_EQ(c.find(kIpA)->state, NeighState::kStatic);
+  EXPECT_EQ(c.find(kIpB)->state, NeighState::kIncomplete);
+  EXPECT_EQ(c.stats().evicted, 1u);
+  EXPECT_TRUE(c.dirty());
+  EXPECT_TRUE(s.dropped.empty());
 }
 
 TEST(RtArpCache, ClampsItsTimers) {
