@@ -270,6 +270,63 @@ TEST(RtArpCache, AFullCacheOfLearnedEntriesEvictsTheOldestNotStaticNotHolding) {
   EXPECT_TRUE(s.dropped.empty());
 }
 
+TEST(RtArpCodec, SurvivesRandomFrames) {
+  uint32_t x = 12345;
+  auto rnd = [&] { return x = x * 1664525u + 1013904223u; };
+  std::vector<std::byte> f(80);
+  int parsed = 0;
+  for (int i = 0; i < 20000; ++i) {
+    for (auto& b : f) b = std::byte(static_cast<uint8_t>(rnd() >> 24));
+    f[12] = std::byte{0x08};
+    f[13] = std::byte{0x06};
+    if (i % 2) { /* mostly valid headers, random rest */
+      const uint8_t h[] = {0, 1, 8, 0, 6, 4, 0, static_cast<uint8_t>(1 + (rnd() >> 31))};
+      std::memcpy(f.data() + 14, h, sizeof h);
+    }
+    ArpPkt p;
+    parsed += arp_parse(std::span(f.data(), rnd() % f.size()), p);
+  }
+  EXPECT_GT(parsed, 1000);
+}
+
+/* Random resolve / learn / tick over a few next hops: every packet handed
+ * in comes out exactly once (sent or dropped), held ones by flush() at the
+ * latest; the table never publishes an incomplete entry. */
+TEST(RtArpCache, EveryPacketComesOutExactlyOnce) {
+  struct Count final : ArpSink {
+    std::vector<int> seen = std::vector<int>(20001, 0);
+    void arp_request(Ipv4Addr, const MacAddr*) noexcept override {}
+    void arp_release(void* p, const MacAddr&) noexcept override { ++seen[reinterpret_cast<uintptr_t>(p)]; }
+    void arp_drop(void* p, RtDrop) noexcept override { ++seen[reinterpret_cast<uintptr_t>(p)]; }
+  } s;
+  ArpCache c(ArpTimers{.retry_ms = 10, .retries = 2, .reachable_ms = 50, .failed_ms = 30, .hold = 3});
+  ASSERT_TRUE(c.add_static(Ipv4Addr(10, 0, 0, 0), kPeerA));
+  uint32_t x = 777;
+  auto rnd = [&] { return x = x * 1664525u + 1013904223u; };
+  uint64_t now = 0;
+  for (uintptr_t n = 1; n <= 20000; ++n) {
+    const Ipv4Addr ip(10, 0, 0, static_cast<uint8_t>((rnd() >> 20) % 6));
+    switch ((rnd() >> 24) % 4) {
+      case 0: c.learn(ip, kPeerB, ((rnd() >> 28) & 1) != 0, now, s); break;
+      case 1: now += (rnd() >> 26) % 8; c.tick(now, s); break;
+      default: break;
+    }
+    c.resolve(ip, pk(n), now, s);
+    if (n % 97 == 0) {
+      NeighbourTable t;
+      c.fill(t);
+      for (uint8_t h = 0; h < 6; ++h) {
+        const ArpCache::Entry* e = c.find(Ipv4Addr(10, 0, 0, h));
+        const NeighbourEntry* ne = t.find(Ipv4Addr(10, 0, 0, h));
+        if (!e || e->state == NeighState::kIncomplete) EXPECT_EQ(ne, nullptr);
+        else ASSERT_NE(ne, nullptr);
+      }
+    }
+  }
+  c.flush(s);
+  for (uintptr_t n = 1; n <= 20000; ++n) ASSERT_EQ(s.seen[n], 1) << n;
+}
+
 TEST(RtArpCache, ClampsItsTimers) {
   ArpCache c(ArpTimers{.retry_ms = 1, .retries = 0, .reachable_ms = 1, .failed_ms = 1, .hold = 99});
   EXPECT_EQ(c.timers().retries, 1u);
