@@ -10,11 +10,14 @@
  * worker) each worker reads its own RX queue; otherwise worker 0 reads the
  * one RX queue and spreads the IPv4 packets over the workers through
  * rte_rings (runtime/spread.h: one SPI stays on one worker). Ethernet is
- * checked and stripped (runtime/eth.h), ARP is punted to the control
- * thread, then each worker's own Pipeline runs on the burst.
+ * checked and stripped (runtime/eth.h), ARP goes to the control thread
+ * (which answers and learns: service()), then each worker's own Pipeline
+ * runs on the burst.
  *
  * A forwarded packet whose next hop is 0.0.0.0 goes to its IPv4
- * destination (a connected route).
+ * destination (a connected route). A next hop with no Ethernet address yet
+ * is resolved by the control thread, which holds the packet meanwhile
+ * (README.md: Neighbours and ARP).
  *
  * Threads: create(), start(), stop(), the send/poll calls and run() belong
  * to the control thread (the EAL main lcore); counts() may be called from

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The runtime on net_ring ports made from our own rings: frames in, the
- * right frames out with the right Ethernet header, ARP and UDP 434 punted,
- * wrong EtherTypes and missing neighbours counted, software spread over
+ * right frames out with the right Ethernet header, UDP 434 punted (and ARP
+ * when asked), wrong EtherTypes counted, missing neighbours handed over, software spread over
  * two workers keeping one SPI on one worker, clean shutdown.
  */
 #include <rte_ethdev.h>

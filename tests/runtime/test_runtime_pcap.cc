@@ -4,8 +4,8 @@
  * with libpcap, the runtime reads it from one port (rx_pcap) and writes
  * what it sends to per-queue captures (tx_pcap), and the test compares
  * those with the frames it expects, byte for byte. The control thread
- * runs the runtime's own loop (Runtime::run): it answers the punted ARP
- * frame by sending it back out of the port it came from, then stops.
+ * runs the runtime's own loop (Runtime::run), whose service() answers
+ * the ARP request for the port's address; the caller sees no ARP.
  */
 #include <pcap/pcap.h>
 #include <stdlib.h>
