@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "mipvpnd/appliance.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <ctime>
@@ -121,24 +122,9 @@ void Appliance::quiescent_hook(unsigned worker, void* ctx) noexcept {
 
 void Appliance::on_punt(Runtime& rt, CtlPkt& p) noexcept {
   if (p.arp) {
-    /* RFC 826: answer requests for any of our addresses on that port's subnet. */
-    ArpInfo ai;
-    const PortConfig& port = cfg_.ports[p.port];
-    const bool ours = arp_parse(p.view.bytes(), ai) && ai.op == 1 &&
-                      port.address.on_subnet(ai.target_ip) &&
-                      (ai.target_ip == port.address.addr || tables()->own(ai.target_ip) != 0);
-    if (!ours) {
-      ++ctl_.arp_ignored;
-      rt.free(p);
-      return;
-    }
-    /* The reply reuses the request's buffer, padded to the 60-byte minimum. */
-    const size_t len = arp_build_reply(ai, rt.port_mac(p.port), ai.target_ip, p.view.bytes());
-    const uint32_t room = p.view.data_len + p.view.tailroom();
-    const uint32_t want = room >= 60 ? 60 : static_cast<uint32_t>(len);
-    for (uint32_t i = static_cast<uint32_t>(len); i < want; ++i) p.view.data()[i] = std::byte{0};
-    p.view.data_len = want;
-    if (rt.send_frame(p, p.port)) ++ctl_.arp_replies;
+    /* The runtime answers ARP itself (punt_arp is off): not expected here. */
+    ++ctl_.other;
+    rt.free(p);
     return;
   }
 
@@ -250,6 +236,17 @@ int Appliance::run(std::string* err) {
     s.device = p.device;
     s.mtu = p.mtu;
     s.mac = p.mac;
+    /* The runtime answers ARP (RFC 826) for these: the port's address and
+     * our agent / gateway addresses on its subnet. */
+    auto ours = [&](Ipv4Addr x) {
+      if (p.address.on_subnet(x) && tables()->own(x) != 0 &&
+          std::find(s.addresses.begin(), s.addresses.end(), x) == s.addresses.end())
+        s.addresses.push_back(x);
+    };
+    s.addresses.push_back(p.address.addr);
+    if (cfg_.xha) for (Ipv4Addr x : cfg_.xha->ha.addresses) ours(x);
+    if (cfg_.iha) for (Ipv4Addr x : cfg_.iha->ha.addresses) ours(x);
+    if (cfg_.vpngw) ours(cfg_.vpngw->address);
     rc.ports.push_back(s);
   }
   for (const NeighbourConfig& n : cfg_.neighbours)
@@ -348,7 +345,9 @@ std::string Appliance::summary() const {
     if (final_stage_.esp_outb_drops[i]) o << "  esp_outb " << to_string(static_cast<EspDrop>(i)) << " " << final_stage_.esp_outb_drops[i] << "\n";
   }
   const ControlCounters& c = ctl_;
-  o << "  control: arp_replies " << c.arp_replies << " arp_ignored " << c.arp_ignored << " registrations "
+  o << "  control: arp_replies " << r.arp.replies_sent << " arp_ignored " << r.arp.ignored
+    << " arp_requests_sent " << r.arp.requests_sent << " arp_learned " << r.arp.learned
+    << " arp_failed " << r.arp.failed << " registrations "
     << c.registrations << " replies_sent " << c.replies_sent << " reply_no_route " << c.reply_no_route
     << " reply_send_failed " << c.reply_send_failed << " not_for_agent " << c.not_for_agent
     << " ike_unhandled " << c.ike_unhandled << " other " << c.other << " expired " << c.expired << "\n";

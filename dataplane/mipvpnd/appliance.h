@@ -37,8 +37,6 @@ struct ApplianceOptions {
 
 /* What the control thread did with punted packets. */
 struct ControlCounters {
-  uint64_t arp_replies = 0;
-  uint64_t arp_ignored = 0;       /* not a request for one of our addresses */
   uint64_t registrations = 0;     /* requests handed to a home agent */
   uint64_t replies_sent = 0;
   uint64_t reply_no_route = 0;    /* no route back to the requester */

@@ -100,8 +100,17 @@ void Appliance::cmd_stats(Runtime* rt, TelDict& out) const {
   for (size_t i = 1; i < static_cast<size_t>(StageDrop::kCount); ++i) sd += s.drops[i];
   st.u64("dropped", sd);
   TelDict& c = out.dict("control");
-  c.u64("arp_replies", ctl_.arp_replies);
-  c.u64("arp_ignored", ctl_.arp_ignored);
+  TelDict& a = out.dict("arp");  /* RFC 826, answered and resolved by the runtime */
+  a.u64("requests_sent", r.arp.requests_sent);
+  a.u64("replies_sent", r.arp.replies_sent);
+  a.u64("requests_received", r.arp.requests_received);
+  a.u64("replies_received", r.arp.replies_received);
+  a.u64("ignored", r.arp.ignored);
+  a.u64("learned", r.arp.learned);
+  a.u64("failed", r.arp.failed);
+  a.u64("held", r.arp.held);
+  a.u64("released", r.arp.released);
+  a.u64("evicted", r.arp.evicted);
   c.u64("registrations", ctl_.registrations);
   c.u64("replies_sent", ctl_.replies_sent);
   c.u64("reply_no_route", ctl_.reply_no_route);
