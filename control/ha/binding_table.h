@@ -35,6 +35,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "codec/hash.h"
 #include "codec/ipv4_addr.h"
 #include "qsbr.h"
 
@@ -156,15 +157,8 @@ class BindingTable {
     Slot* slot;
   };
 
-  static uint32_t hash(uint32_t k) noexcept {
-    /* murmur3 fmix32: home addresses are often consecutive. */
-    k ^= k >> 16;
-    k *= 0x85ebca6bu;
-    k ^= k >> 13;
-    k *= 0xc2b2ae35u;
-    k ^= k >> 16;
-    return k;
-  }
+  /* Home addresses are often consecutive: fmix32 spreads them. */
+  static uint32_t hash(uint32_t k) noexcept { return fmix32(k); }
   static Slots* make_slots(uint32_t cap) noexcept;
   static void free_slots(void* s, void* ctx) noexcept;
   static void free_record(void* b, void* ctx) noexcept;
