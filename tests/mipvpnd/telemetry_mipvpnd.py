@@ -21,6 +21,8 @@ import sys
 import tempfile
 import time
 
+import mipvpnd_util  # noqa: E402
+from mipvpnd_util import check, pcap_port  # noqa: E402
 from scapy.all import Ether, IP, Raw, wrpcap  # noqa: E402
 
 MIPVPND, MIPVPNCTL = sys.argv[1], sys.argv[2]
@@ -34,22 +36,9 @@ GW, XHA, IHA, XHOA, TIA = "198.51.100.11", "198.51.100.10", "10.1.0.2", "198.51.
 KEY = "101112131415161718191a1b1c1d1e1f20212223"
 MN_KEY = "a87a7be5629f2d47f2839c370531778e"
 
-checked = 0
-
-
-def check(name, cond, info=""):
-    global checked
-    if not cond:
-        sys.exit("FAIL %s %s" % (name, info))
-    checked += 1
-
-
 def config(d):
     def port(name, n, addr, mac, internal):
-        dev = "net_pcap%d,rx_pcap=%s/%s_in.pcap,tx_pcap=%s/%s_w0.pcap,tx_pcap=%s/%s_ctl.pcap" % (
-            n, d, name, d, name, d, name)
-        return '{ name = "%s"; device = "%s"; address = "%s"; mac = "%s"; internal = %s; }' % (
-            name, dev, addr, mac, "true" if internal else "false")
+        return pcap_port(d, name, n, addr, mac, internal)
     return "\n".join([
         'eal = ["--no-huge", "-m", "256", "--no-pci", "--file-prefix=%s"];' % PREFIX,
         'roles = ["xha", "vpngw", "iha"];',
@@ -253,7 +242,7 @@ def run(d):
                  "binding 10.1.5.5 removed"]:
         check("log: " + what, what in out, out)
     check("socket gone", not os.path.exists(sock), sock)
-    print("telemetry mipvpnd: %d checks passed" % checked)
+    print("telemetry mipvpnd: %d checks passed" % mipvpnd_util.checked)
     return proc
 
 
