@@ -35,6 +35,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "codec/hash.h"
 #include "codec/ipv4_addr.h"
 #include "qsbr.h"
 
@@ -49,6 +50,7 @@ enum class BindingEncap : uint8_t {
 inline constexpr uint8_t kBindReverseTunnel = 0x01;  /* T bit (RFC 3024) */
 inline constexpr uint8_t kBindInfinite = 0x02;       /* lifetime 0xffff: never expires */
 inline constexpr uint8_t kBindDecapByMn = 0x04;      /* D bit: co-located care-of address */
+inline constexpr uint8_t kBindOperator = 0x08;       /* made by the operator (mipvpnctl), not a registration */
 
 /* One care-of address of a binding. 16 bytes. */
 struct BindingCoa {
@@ -155,15 +157,8 @@ class BindingTable {
     Slot* slot;
   };
 
-  static uint32_t hash(uint32_t k) noexcept {
-    /* murmur3 fmix32: home addresses are often consecutive. */
-    k ^= k >> 16;
-    k *= 0x85ebca6bu;
-    k ^= k >> 13;
-    k *= 0xc2b2ae35u;
-    k ^= k >> 16;
-    return k;
-  }
+  /* Home addresses are often consecutive: fmix32 spreads them. */
+  static uint32_t hash(uint32_t k) noexcept { return fmix32(k); }
   static Slots* make_slots(uint32_t cap) noexcept;
   static void free_slots(void* s, void* ctx) noexcept;
   static void free_record(void* b, void* ctx) noexcept;

@@ -425,4 +425,45 @@ bool HomeAgent::keepalive(Ipv4Addr home, Ipv4Addr care_of, Ipv4Addr src, uint16_
   return true;
 }
 
+std::string HomeAgent::add_operator_binding(Ipv4Addr home, BindingCoa e, uint32_t lifetime_s,
+                                            uint64_t now_ntp) {
+  if (home.host() == 0) return "the home address may not be 0.0.0.0";
+  if (e.care_of.host() == 0 || e.care_of == home)
+    return "the care-of address may be neither 0.0.0.0 nor the home address";
+  if (e.encap == BindingEncap::kIpIp) {
+    e.peer = e.care_of;
+    e.peer_port = 0;
+  } else if (e.peer.host() == 0 || e.peer_port == 0) {
+    return "a UDP tunnel needs a peer address and port";
+  }
+  const Binding* cur = table_->lookup(home);
+  if (!cur && table_->size() >= cfg_.max_bindings) return "the binding table is full (max_bindings)";
+  const auto now_s = static_cast<uint32_t>(now_ntp >> 32);
+  e.flags = static_cast<uint8_t>(kBindOperator | kBindReverseTunnel | (lifetime_s == 0 ? kBindInfinite : 0));
+  e.expires_s = now_s + lifetime_s;
+  Binding* nb = table_->alloc();
+  if (!nb) return "no memory for a binding record";
+  nb->home = home;
+  nb->ha = cfg_.addresses.empty() ? Ipv4Addr() : cfg_.addresses[0];
+  nb->keepalive_s = e.encap == BindingEncap::kUdp ? cfg_.keepalive_s : 0;
+  nb->n_coa = 1;
+  nb->coa[0] = e;
+  if (!table_->publish(nb)) {
+    table_->free_unpublished(nb);
+    return "no memory to grow the binding table";
+  }
+  if (lifetime_s != 0) expiry_.push({e.expires_s, home.host()});
+  ++ctr_.registered;
+  return {};
+}
+
+bool HomeAgent::remove_binding(Ipv4Addr home) noexcept {
+  const Binding* cur = table_->lookup(home);
+  if (!cur) return false;
+  ctr_.deregistered += cur->n_coa;
+  table_->remove(home);
+  table_->reclaim();
+  return true;
+}
+
 }  // namespace mipvpn

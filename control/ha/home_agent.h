@@ -206,6 +206,17 @@ class HomeAgent {
    */
   bool keepalive(Ipv4Addr home, Ipv4Addr care_of, Ipv4Addr src, uint16_t src_port) noexcept;
 
+  /*
+   * An operator-made binding (mipvpnctl, no registration): home's
+   * binding becomes this one care-of address, replacing any other.
+   * lifetime_s 0: infinite (never expires); else it expires like a
+   * registered one. e.care_of must not be 0 nor home; for IP-in-IP the
+   * peer is the care-of address. Empty on success, else a sentence.
+   */
+  std::string add_operator_binding(Ipv4Addr home, BindingCoa e, uint32_t lifetime_s, uint64_t now_ntp);
+  /* Remove home's binding (every care-of address); false if none. */
+  bool remove_binding(Ipv4Addr home) noexcept;
+
   const BindingTable& bindings() const noexcept { return *table_; }
   BindingTable& bindings_mut() noexcept { return *table_; }
   Qsbr& qsbr() noexcept { return qsbr_; }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "mipvpnd/appliance.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <ctime>
@@ -9,6 +10,7 @@
 
 #include "mip/replay.h"
 #include "mipvpnd/punt.h"
+#include "mipvpnd/telemetry.h"
 #include "runtime/runtime.h"
 
 namespace mipvpn {
@@ -33,7 +35,11 @@ std::string hex32(uint32_t v) {
 
 Appliance::Appliance(const Config& cfg, const ApplianceOptions& opt) : cfg_(cfg), opt_(opt) {}
 
-Appliance::~Appliance() = default;
+Appliance::~Appliance() {
+  /* Telemetry callbacks must not reach a dead channel. */
+  telemetry_detach();
+  chan_.close();
+}
 
 std::unique_ptr<Appliance> Appliance::build(const Config& cfg, const ApplianceOptions& opt,
                                             std::string* err) {
@@ -83,11 +89,7 @@ std::unique_ptr<Appliance> Appliance::build(const Config& cfg, const ApplianceOp
         *err = "vpngw.sas[" + std::to_string(i) + "] (spi " + hex32(s.spi) + "): " + e;
         return nullptr;
       }
-      if (s.dir == EspDir::kInbound)
-        b.inbound_sa(sa.get(), s.selector);
-      else
-        b.outbound_sa(s.selector, sa.get());
-      a->sas_.push_back(std::move(sa));
+      a->sas_.push_back({std::move(sa), s.src, s.dst, s.selector, s.natt_sport, s.natt_dport, false});
     }
   }
   for (size_t i = 0; i < cfg.ports.size(); ++i) {
@@ -96,13 +98,12 @@ std::unique_ptr<Appliance> Appliance::build(const Config& cfg, const ApplianceOp
     b.route(p.address.subnet(), static_cast<uint16_t>(i));  /* connected */
   }
   for (const RouteConfig& r : cfg.routes) b.route(r.prefix, static_cast<uint16_t>(r.port), r.via);
+  a->base_ = b;
   std::string e;
-  a->tables_owned_ = b.build(&e);
-  if (!a->tables_owned_) {
+  if (!a->republish(nullptr, {}, &e)) {
     *err = "tables: " + e;
     return nullptr;
   }
-  a->tables_.store(a->tables_owned_.get(), std::memory_order_release);
   return a;
 }
 
@@ -121,24 +122,9 @@ void Appliance::quiescent_hook(unsigned worker, void* ctx) noexcept {
 
 void Appliance::on_punt(Runtime& rt, CtlPkt& p) noexcept {
   if (p.arp) {
-    /* RFC 826: answer requests for any of our addresses on that port's subnet. */
-    ArpInfo ai;
-    const PortConfig& port = cfg_.ports[p.port];
-    const bool ours = arp_parse(p.view.bytes(), ai) && ai.op == 1 &&
-                      port.address.on_subnet(ai.target_ip) &&
-                      (ai.target_ip == port.address.addr || tables()->own(ai.target_ip) != 0);
-    if (!ours) {
-      ++ctl_.arp_ignored;
-      rt.free(p);
-      return;
-    }
-    /* The reply reuses the request's buffer, padded to the 60-byte minimum. */
-    const size_t len = arp_build_reply(ai, rt.port_mac(p.port), ai.target_ip, p.view.bytes());
-    const uint32_t room = p.view.data_len + p.view.tailroom();
-    const uint32_t want = room >= 60 ? 60 : static_cast<uint32_t>(len);
-    for (uint32_t i = static_cast<uint32_t>(len); i < want; ++i) p.view.data()[i] = std::byte{0};
-    p.view.data_len = want;
-    if (rt.send_frame(p, p.port)) ++ctl_.arp_replies;
+    /* The runtime answers ARP itself (punt_arp is off): not expected here. */
+    ++ctl_.other;
+    rt.free(p);
     return;
   }
 
@@ -166,6 +152,21 @@ void Appliance::on_punt(Runtime& rt, CtlPkt& p) noexcept {
   std::array<std::byte, 1024> reply;
   const HaVerdict v = ha->process_request(d.payload, m, reply);
   rt.free(p);
+  {
+    /* One event per registration (control plane), formatted without allocating. */
+    const char* role = ha == xha_.get() ? "x-HA" : "i-HA";
+    const uint32_t h = d.src.host();
+    char src[16];
+    std::snprintf(src, sizeof src, "%u.%u.%u.%u", h >> 24, (h >> 16) & 255u, (h >> 8) & 255u, h & 255u);
+    const std::string_view why = to_string(v.drop);
+    if (!v.reply)
+      log_event(LogLevel::kNotice, "%s: registration from %s dropped (%.*s)", role, src,
+                static_cast<int>(why.size()), why.data());
+    else if (v.code <= 1)
+      log_event(LogLevel::kInfo, "%s: registration from %s accepted (code %u)", role, src, v.code);
+    else
+      log_event(LogLevel::kNotice, "%s: registration from %s refused (code %u)", role, src, v.code);
+  }
   if (!v.reply) return;
 
   /* The reply goes through the stages like any packet we originate: in a
@@ -216,9 +217,15 @@ void Appliance::tick(Runtime& rt) noexcept {
   if (now != last_expire_s_) {
     last_expire_s_ = now;
     const uint64_t t = ntp_now();
-    if (xha_) ctl_.expired += xha_->expire(t);
-    if (iha_) ctl_.expired += iha_->expire(t);
+    for (auto [name, ha] : {std::pair{"x-HA", xha_.get()}, std::pair{"i-HA", iha_.get()}}) {
+      if (!ha) continue;
+      const size_t n = ha->expire(t);
+      ctl_.expired += n;
+      if (n) log_event(LogLevel::kInfo, "%s: %zu care-of address(es) expired", name, n);
+    }
   }
+  serve_requests(&rt);
+  reclaim_retired(&rt, false);
 }
 
 int Appliance::run(std::string* err) {
@@ -229,6 +236,17 @@ int Appliance::run(std::string* err) {
     s.device = p.device;
     s.mtu = p.mtu;
     s.mac = p.mac;
+    /* The runtime answers ARP (RFC 826) for these: the port's address and
+     * our agent / gateway addresses on its subnet. */
+    auto ours = [&](Ipv4Addr x) {
+      if (p.address.on_subnet(x) && tables()->own(x) != 0 &&
+          std::find(s.addresses.begin(), s.addresses.end(), x) == s.addresses.end())
+        s.addresses.push_back(x);
+    };
+    s.addresses.push_back(p.address.addr);
+    if (cfg_.xha) for (Ipv4Addr x : cfg_.xha->ha.addresses) ours(x);
+    if (cfg_.iha) for (Ipv4Addr x : cfg_.iha->ha.addresses) ours(x);
+    if (cfg_.vpngw) ours(cfg_.vpngw->address);
     rc.ports.push_back(s);
   }
   for (const NeighbourConfig& n : cfg_.neighbours)
@@ -277,8 +295,14 @@ int Appliance::run(std::string* err) {
                 rt->ports());
     std::fflush(stdout);
   }
+  log_init(opt_.quiet);
+  if (cfg_.telemetry) telemetry_attach(&chan_);
   rt->run([this](Runtime& r) { tick(r); });
+  /* Telemetry off before anything it reads goes away. */
+  telemetry_detach();
+  chan_.close();
   rt->stop();
+  reclaim_retired(rt.get(), true);
   final_stage_ = StageCounters{};
   auto add = [this](const StageCounters& c) {
     final_stage_.rx += c.rx;
@@ -321,7 +345,9 @@ std::string Appliance::summary() const {
     if (final_stage_.esp_outb_drops[i]) o << "  esp_outb " << to_string(static_cast<EspDrop>(i)) << " " << final_stage_.esp_outb_drops[i] << "\n";
   }
   const ControlCounters& c = ctl_;
-  o << "  control: arp_replies " << c.arp_replies << " arp_ignored " << c.arp_ignored << " registrations "
+  o << "  control: arp_replies " << r.arp.replies_sent << " arp_ignored " << r.arp.ignored
+    << " arp_requests_sent " << r.arp.requests_sent << " arp_learned " << r.arp.learned
+    << " arp_failed " << r.arp.failed << " registrations "
     << c.registrations << " replies_sent " << c.replies_sent << " reply_no_route " << c.reply_no_route
     << " reply_send_failed " << c.reply_send_failed << " not_for_agent " << c.not_for_agent
     << " ike_unhandled " << c.ike_unhandled << " other " << c.other << " expired " << c.expired << "\n";

@@ -21,6 +21,7 @@
 #include "runtime/counters.h"
 #include "crypto/esp.h"
 #include "ha/home_agent.h"
+#include "mipvpnd/ctl_channel.h"
 #include "stages/server_pipeline.h"
 #include "stages/tables.h"
 
@@ -36,8 +37,6 @@ struct ApplianceOptions {
 
 /* What the control thread did with punted packets. */
 struct ControlCounters {
-  uint64_t arp_replies = 0;
-  uint64_t arp_ignored = 0;       /* not a request for one of our addresses */
   uint64_t registrations = 0;     /* requests handed to a home agent */
   uint64_t replies_sent = 0;
   uint64_t reply_no_route = 0;    /* no route back to the requester */
@@ -71,6 +70,10 @@ class Appliance {
   /* Sum of the workers' stage counters (after run() returned). */
   StageCounters stage_counters() const noexcept;
   std::string summary() const;  /* counters a human reads at exit */
+  /* Telemetry requests reach the control thread through this. */
+  CtlChannel& channel() noexcept { return chan_; }
+  /* The control thread's work on queued telemetry requests (commands.cc). */
+  void serve_requests(Runtime* rt) noexcept;
 
  private:
   Appliance(const Config& cfg, const ApplianceOptions& opt);
@@ -78,10 +81,42 @@ class Appliance {
   HomeAgent* agent_for(Ipv4Addr dst) noexcept;
   static void quiescent_hook(unsigned worker, void* ctx) noexcept;
 
+  /* An SA we own: the engine's object and what telemetry shows of it. */
+  struct SaRec {
+    std::unique_ptr<EspSa> sa;
+    Ipv4Addr src, dst;
+    Ipv4Prefix selector;
+    uint16_t natt_sport = 0, natt_dport = 0;
+    bool operator_made = false;  /* added at run time */
+  };
+  /* Unpublished tables (and SAs only they named) waiting for a grace period. */
+  struct Retired {
+    uint64_t token = 0;
+    std::unique_ptr<const StageTables> tables;
+    std::vector<std::unique_ptr<EspSa>> sas;
+  };
+  /* commands.cc */
+  void cmd_stats(Runtime* rt, TelDict& out) const;
+  void cmd_drops(Runtime* rt, TelDict& out) const;
+  bool cmd_bindings(std::string_view params, TelDict& out, std::string* err) const;
+  void cmd_sas(TelDict& out) const;
+  bool cmd_sa_add(Runtime* rt, std::string_view params, std::string* msg);
+  bool cmd_sa_del(Runtime* rt, std::string_view params, std::string* msg);
+  bool cmd_binding_add(std::string_view params, std::string* msg);
+  bool cmd_binding_del(std::string_view params, std::string* msg);
+  /* Build tables from base_ and sas_ and publish them; the old ones (and
+   * `gone`) are freed after a grace period. false: nothing changed. */
+  bool republish(Runtime* rt, std::vector<std::unique_ptr<EspSa>> gone, std::string* err);
+  void reclaim_retired(Runtime* rt, bool wait) noexcept;
+  StageCounters live_stage_counters() const noexcept;
+
   Config cfg_;
   ApplianceOptions opt_;
   std::unique_ptr<HomeAgent> xha_, iha_;
-  std::vector<std::unique_ptr<EspSa>> sas_;
+  std::vector<SaRec> sas_;
+  StageTablesBuilder base_;  /* everything but the SAs */
+  std::vector<Retired> retired_;
+  CtlChannel chan_;
   std::unique_ptr<const StageTables> tables_owned_;
   std::atomic<const StageTables*> tables_{nullptr};
   std::vector<ServerPipeline*> pipelines_;  /* owned by the runtime */

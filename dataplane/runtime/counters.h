@@ -28,6 +28,10 @@ enum class RtDrop : uint8_t {
   kNoHeadroom,    /* no room for the Ethernet header */
   kTxFull,        /* tx_burst did not take it */
   kPuntFull,      /* ring to the control thread full */
+  kArpQueueFull,  /* next hop unresolved and its hold queue full (RFC 1122 2.3.2.2) */
+  kResolveFull,   /* ring to the control thread for resolution full */
+  kArpTableFull,  /* no free ARP cache entry for a new next hop */
+  kArpBad,        /* ARP frame that is not Ethernet/IPv4 request or reply */
   kCount
 };
 inline constexpr size_t kRtDropCount = static_cast<size_t>(RtDrop::kCount);
@@ -46,6 +50,10 @@ constexpr std::string_view to_string(RtDrop r) noexcept {
     case RtDrop::kNoHeadroom: return "no_headroom";
     case RtDrop::kTxFull: return "tx_full";
     case RtDrop::kPuntFull: return "punt_ring_full";
+    case RtDrop::kArpQueueFull: return "arp_queue_full";
+    case RtDrop::kResolveFull: return "resolve_ring_full";
+    case RtDrop::kArpTableFull: return "arp_table_full";
+    case RtDrop::kArpBad: return "arp_malformed";
     case RtDrop::kCount: break;
   }
   return "?";
@@ -55,14 +63,30 @@ constexpr std::string_view to_string(RtDrop r) noexcept {
  * takes every reason >= kStageDropSlots - 1. */
 inline constexpr size_t kStageDropSlots = 64;
 
+/* ARP on the control thread (RFC 826), all ports together. */
+struct RtArpCounts {
+  uint64_t requests_sent = 0;     /* resolutions and re-resolutions (probes) */
+  uint64_t replies_sent = 0;      /* answers for our addresses */
+  uint64_t requests_received = 0; /* requests for one of our addresses */
+  uint64_t replies_received = 0;  /* any reply, to us or gratuitous */
+  uint64_t ignored = 0;           /* ARP for an address not ours */
+  uint64_t learned = 0;           /* entries created or given a new address */
+  uint64_t failed = 0;            /* resolutions given up after the retries */
+  uint64_t held = 0;              /* packets held while resolving */
+  uint64_t released = 0;          /* held packets sent once resolved */
+  uint64_t evicted = 0;           /* entries dropped to make room in a full cache */
+};
+
 /* A sum, as the control thread reads it. */
 struct RtCounts {
   uint64_t rx = 0;      /* frames received from ports */
   uint64_t tx = 0;      /* frames a port took */
-  uint64_t punted = 0;  /* handed to the control thread */
+  uint64_t punted = 0;  /* handed to the control thread: punts, ARP frames,
+                         * packets whose next hop is being resolved */
   uint64_t spread = 0;  /* handed to another worker (software RSS) */
   std::array<uint64_t, kRtDropCount> drops{};
   std::array<uint64_t, kStageDropSlots> stage_drops{};
+  RtArpCounts arp{};
 
   uint64_t drop(RtDrop r) const noexcept { return drops[static_cast<size_t>(r)]; }
   uint64_t total_drops() const noexcept {

@@ -66,12 +66,15 @@ void free_ring_mbufs(rte_ring* r) {
 
 /* Everything create() may have made, in reverse. */
 void teardown(Runtime::State& s) noexcept {
+  neigh_flush(s);
   for (auto& w : s.workers) free_ring_mbufs(w->punt);
   for (rte_ring* r : s.sh.spread) free_ring_mbufs(r);
   for (auto& p : s.ports) port_close(p);
   for (auto& w : s.workers) {
     rte_ring_free(w->punt);
     w->punt = nullptr;
+    rte_ring_free(w->resolve);
+    w->resolve = nullptr;
     w->pipeline.reset();
   }
   for (rte_ring*& r : s.sh.spread) {
@@ -82,6 +85,7 @@ void teardown(Runtime::State& s) noexcept {
     rte_mempool_free(mp);
     mp = nullptr;
   }
+  neigh_free(s);
   rte_free(s.sh.qsbr);
   s.sh.qsbr = nullptr;
 }
@@ -93,8 +97,9 @@ RtStatus build(Runtime::State& s, const PipelineFactory& factory) {
     return RtStatus::fail("at most " + std::to_string(kMaxPorts) + " ports, got " +
                           std::to_string(cfg.ports.size()));
   if (cfg.workers < 1) return RtStatus::fail("at least one worker is needed");
-  if (!pow2(cfg.spread_ring_size) || !pow2(cfg.punt_ring_size))
-    return RtStatus::fail("spread_ring_size and punt_ring_size must be powers of two");
+  if (!pow2(cfg.spread_ring_size) || !pow2(cfg.punt_ring_size) || !pow2(cfg.resolve_ring_size))
+    return RtStatus::fail("spread_ring_size, punt_ring_size and resolve_ring_size must be "
+                          "powers of two");
   if (rte_lcore_id() != rte_get_main_lcore())
     return RtStatus::fail("the runtime must be created on the EAL main lcore");
 
@@ -147,7 +152,10 @@ RtStatus build(Runtime::State& s, const PipelineFactory& factory) {
         if (p.socket == sock)
           n += workers * (uint32_t{cfg.rx_desc} + cfg.spread_ring_size) +
                (workers + 1) * uint32_t{cfg.tx_desc};
-      n += workers * cfg.punt_ring_size + (workers + 1) * (2 * kMaxBurst + 384);
+      n += workers * (cfg.punt_ring_size + cfg.resolve_ring_size) +
+           (workers + 1) * (2 * kMaxBurst + 384) +
+           (cfg.punt_arp ? cfg.punt_ring_size : 0) +
+           static_cast<uint32_t>(s.ports.size()) * ArpCache::kMaxEntries * ArpCache::kMaxHold;
     }
     const std::string name =
         "mipvpn" + std::to_string(s.instance) + "_s" + std::to_string(sock);
@@ -166,14 +174,6 @@ RtStatus build(Runtime::State& s, const PipelineFactory& factory) {
   for (size_t i = 0; i < s.ports.size(); ++i) {
     s.sh.port_id[i] = s.ports[i].id;
     s.sh.mac[i] = s.ports[i].mac;
-    s.sh.neigh[i] = &s.ports[i].neigh;
-  }
-  for (const NeighbourSpec& n : cfg.neighbours) {
-    if (n.port >= s.ports.size())
-      return RtStatus::fail("neighbour " + n.ip.str() + ": no port index " + std::to_string(n.port));
-    if (!s.ports[n.port].neigh.add(n.ip, n.mac))
-      return RtStatus::fail("neighbour " + n.ip.str() + " on port '" +
-                            s.ports[n.port].spec.name + "': the table is full");
   }
 
   /* Software spread rings: worker 0 -> worker w, per single-queue port. */
@@ -196,6 +196,8 @@ RtStatus build(Runtime::State& s, const PipelineFactory& factory) {
   if (!s.sh.qsbr || rte_rcu_qsbr_init(s.sh.qsbr, workers) != 0)
     return RtStatus::fail("QSBR variable for " + std::to_string(workers) + " workers: no memory");
   s.sh.idle_sleep_us = cfg.worker_idle_sleep_us;
+  /* Static neighbours and the first tables (needs the QSBR variable). */
+  if (RtStatus st = neigh_build(s); !st.ok()) return st;
 
   s.counters = std::make_unique<WorkerCounters[]>(workers + 1);
   for (unsigned w = 0; w < workers; ++w) {
@@ -212,6 +214,11 @@ RtStatus build(Runtime::State& s, const PipelineFactory& factory) {
                                static_cast<int>(rte_lcore_to_socket_id(wk->lcore)),
                                RING_F_SP_ENQ | RING_F_SC_DEQ);
     if (!wk->punt) return RtStatus::fail("ring " + name + ": " + rte_strerror(rte_errno));
+    const std::string rname = "mv" + std::to_string(s.instance) + "_res" + std::to_string(w);
+    wk->resolve = rte_ring_create(rname.c_str(), cfg.resolve_ring_size,
+                                  static_cast<int>(rte_lcore_to_socket_id(wk->lcore)),
+                                  RING_F_SP_ENQ | RING_F_SC_DEQ);
+    if (!wk->resolve) return RtStatus::fail("ring " + rname + ": " + rte_strerror(rte_errno));
     for (size_t i = 0; i < s.ports.size(); ++i) {
       const PortState& p = s.ports[i];
       const auto pi = static_cast<uint16_t>(i);
@@ -289,6 +296,7 @@ void Runtime::stop() noexcept {
   for (auto& w : s.workers) free_ring_mbufs(w->punt);
   for (rte_ring* r : s.sh.spread) free_ring_mbufs(r);
   for (auto& p : s.ports) port_close(p);
+  neigh_flush(s); /* held packets: their ports are closed */
   s.stopped = true;
 }
 
@@ -300,15 +308,48 @@ bool Runtime::stop_requested() const noexcept {
 
 void Runtime::run(const std::function<void(Runtime&)>& tick) {
   while (!stop_requested()) {
+    service();
     tick(*this);
     if (s_->cfg.control_sleep_us) rte_delay_us_sleep(s_->cfg.control_sleep_us);
   }
   s_->sh.stop.store(true); /* a signal stops the workers too */
 }
 
+void Runtime::service() noexcept {
+  service(tsc_ms());
+}
+
+void Runtime::service(uint64_t now_ms) noexcept {
+  if (s_->stopped) return;
+  neigh_service(*s_, now_ms);
+}
+
+std::optional<MacAddr> Runtime::neighbour(uint16_t port, Ipv4Addr ip) const noexcept {
+  if (port >= s_->neigh.current.size() || !s_->neigh.current[port]) return std::nullopt;
+  const MacAddr* m = s_->neigh.current[port]->lookup(ip);
+  if (!m) return std::nullopt;
+  return *m;
+}
+
+NeighState Runtime::neighbour_state(uint16_t port, Ipv4Addr ip) const noexcept {
+  if (port >= s_->neigh.cache.size()) return NeighState::kFree;
+  const ArpCache::Entry* e = s_->neigh.cache[port]->find(ip);
+  return e ? e->state : NeighState::kFree;
+}
+
 uint16_t Runtime::poll_punts(CtlPkt* out, uint16_t max) noexcept {
   State& s = *s_;
   uint16_t n = 0;
+  while (s.neigh.arp_out && n < max) {
+    void* v;
+    if (rte_ring_sc_dequeue(s.neigh.arp_out, &v) != 0) break;
+    auto* m = static_cast<rte_mbuf*>(v);
+    CtlPkt& c = out[n++];
+    c.mbuf = m;
+    c.view = mbuf_to_view(m);
+    c.arp = true;
+    c.port = s.index_of_id[m->port];
+  }
   for (auto& w : s.workers) {
     while (n < max) {
       void* v;
@@ -367,14 +408,11 @@ bool Runtime::send_ip(CtlPkt& pkt, uint16_t port, Ipv4Addr next_hop) noexcept {
   WorkerCounters& c = s.counters[s.sh.n_workers];
   if (!pkt.mbuf) return false;
   RtDrop why = RtDrop::kBadOutPort;
-  if (port < s.ports.size()) {
-    const MacAddr* dst = s.ports[port].neigh.lookup(next_hop);
-    if (!dst)
-      why = RtDrop::kNoNeighbour;
-    else if (!eth_tx_prepend(pkt.view, *dst, s.ports[port].mac, kEtherTypeIpv4))
-      why = RtDrop::kNoHeadroom;
-    else
-      return send_frame(pkt, port);
+  if (port < s.ports.size() && s.ports[port].started) {
+    view_to_mbuf(pkt.view, pkt.mbuf);
+    rte_mbuf* m = pkt.mbuf;
+    pkt.mbuf = nullptr;
+    return neigh_send_ip(s, m, port, next_hop);
   }
   WorkerCounters::add(c.drops[static_cast<size_t>(why)], 1);
   free(pkt);
@@ -384,6 +422,7 @@ bool Runtime::send_ip(CtlPkt& pkt, uint16_t port, Ipv4Addr next_hop) noexcept {
 RtCounts Runtime::counts() const noexcept {
   RtCounts r;
   for (unsigned w = 0; w <= s_->sh.n_workers && s_->counters; ++w) s_->counters[w].add_to(r);
+  neigh_counts(*s_, r.arp);
   return r;
 }
 

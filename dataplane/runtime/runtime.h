@@ -10,11 +10,14 @@
  * worker) each worker reads its own RX queue; otherwise worker 0 reads the
  * one RX queue and spreads the IPv4 packets over the workers through
  * rte_rings (runtime/spread.h: one SPI stays on one worker). Ethernet is
- * checked and stripped (runtime/eth.h), ARP is punted to the control
- * thread, then each worker's own Pipeline runs on the burst.
+ * checked and stripped (runtime/eth.h), ARP goes to the control thread
+ * (which answers and learns: service()), then each worker's own Pipeline
+ * runs on the burst.
  *
  * A forwarded packet whose next hop is 0.0.0.0 goes to its IPv4
- * destination (a connected route).
+ * destination (a connected route). A next hop with no Ethernet address yet
+ * is resolved by the control thread, which holds the packet meanwhile
+ * (README.md: Neighbours and ARP).
  *
  * Threads: create(), start(), stop(), the send/poll calls and run() belong
  * to the control thread (the EAL main lcore); counts() may be called from
@@ -32,6 +35,7 @@
 
 #include "codec/ipv4_addr.h"
 #include "codec/pkt.h"
+#include "runtime/arp_cache.h"
 #include "runtime/counters.h"
 #include "codec/mac.h"
 #include "runtime/status.h"
@@ -51,9 +55,15 @@ struct PortSpec {
   std::string device{};
   uint16_t mtu = 1500; /* IPv4 MTU; at most 2030 (single 2048-byte segment) */
   std::optional<MacAddr> mac{}; /* set on the port; else the port's own */
+  /* Every IPv4 address the appliance answers for on this port: the
+   * control thread answers ARP requests for them (RFC 826) and learns the
+   * senders of requests for them. The first is the sender address of our
+   * own requests (none: 0.0.0.0, as an RFC 5227 probe). */
+  std::vector<Ipv4Addr> addresses{};
 };
 
-/* A static neighbour: next hop `ip` out of port index `port` is at `mac`. */
+/* A static neighbour: next hop `ip` out of port index `port` is at `mac`.
+ * Never aged, and ARP never overwrites it. */
 struct NeighbourSpec {
   uint16_t port = 0;
   Ipv4Addr ip;
@@ -69,6 +79,13 @@ struct RuntimeConfig {
   uint32_t mbufs_per_socket = 0; /* 0: enough for all rings and queues */
   uint32_t spread_ring_size = 1024; /* power of two */
   uint32_t punt_ring_size = 1024;   /* power of two */
+  /* Per worker, to the control thread: ARP frames and packets whose next
+   * hop has no Ethernet address yet. Power of two. */
+  uint32_t resolve_ring_size = 256;
+  ArpTimers arp{};                  /* runtime/arp_cache.h */
+  /* ARP frames also reach poll_punts() (arp = true) after the runtime has
+   * answered and learned from them. Off: the caller never sees ARP. */
+  bool punt_arp = false;
   /* Workers sleep this long after a loop that found nothing (shared CPUs,
    * tests); 0 polls without pause. */
   uint32_t worker_idle_sleep_us = 0;
@@ -111,13 +128,31 @@ class Runtime {
    * ports. Idempotent; counts() stays readable. */
   void stop() noexcept;
 
-  /* Calls tick(*this) until a stop is requested (SIGINT/SIGTERM or
-   * request_stop()); sleeps control_sleep_us between ticks. */
+  /* Calls service() and then tick(*this) until a stop is requested
+   * (SIGINT/SIGTERM or request_stop()); sleeps control_sleep_us between
+   * ticks. */
   void run(const std::function<void(Runtime&)>& tick);
   void request_stop() noexcept;
   bool stop_requested() const noexcept;
 
-  /* Up to max punted packets; the caller owns them (send or free) and
+  /* The runtime's own control work, on the control thread (run() calls
+   * it every tick; a caller with its own loop calls it often, at least
+   * every few tens of ms): answer ARP requests for PortSpec::addresses,
+   * learn neighbours (RFC 826), resolve the next hops the workers could
+   * not (requests, retries, held packets out once resolved), age
+   * entries, publish new neighbour tables and free the old ones after a
+   * grace period. service(now_ms) takes the time in ms from the caller
+   * (tests); service() reads the TSC. Do not mix the two clocks. */
+  void service() noexcept;
+  void service(uint64_t now_ms) noexcept;
+  /* The Ethernet address the workers use for next hop ip on port (the
+   * published table), if any. Control thread. */
+  std::optional<MacAddr> neighbour(uint16_t port, Ipv4Addr ip) const noexcept;
+  /* The control thread's ARP state of ip on port (kFree: none). */
+  NeighState neighbour_state(uint16_t port, Ipv4Addr ip) const noexcept;
+
+  /* Up to max punted packets (IPv4; ARP frames only with punt_arp); the
+   * caller owns them (send or free) and
    * must give every one back before the Runtime is destroyed (its
    * mempools go with it). */
   uint16_t poll_punts(CtlPkt* out, uint16_t max) noexcept;
@@ -125,8 +160,10 @@ class Runtime {
    * default headroom. mbuf == nullptr when the pool is empty. */
   CtlPkt alloc(uint16_t port) noexcept;
   /* Send IPv4 at pkt.view.data() out of `port` to next_hop (Ethernet from
-   * the neighbour table), on the control TX queue. Always consumes pkt;
-   * false (and a counted drop) when it could not go. */
+   * the neighbour table), on the control TX queue. Always consumes pkt.
+   * An unknown next hop is resolved first (the packet is held and goes
+   * out from service()): true. False (and a counted drop) when it could
+   * not go and will not. */
   bool send_ip(CtlPkt& pkt, uint16_t port, Ipv4Addr next_hop) noexcept;
   /* Send a complete Ethernet frame (e.g. an ARP reply). Consumes pkt. */
   bool send_frame(CtlPkt& pkt, uint16_t port) noexcept;

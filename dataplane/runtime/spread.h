@@ -15,19 +15,12 @@
 #include <cstdint>
 
 #include "codec/endian.h"
+#include "codec/hash.h"
 #include "codec/pkt.h"
 
 namespace mipvpn {
 
-inline uint32_t spread_mix(uint32_t x) noexcept {
-  /* A 32-bit finaliser (murmur3 fmix32): every input bit moves every output bit. */
-  x ^= x >> 16;
-  x *= 0x85ebca6bu;
-  x ^= x >> 13;
-  x *= 0xc2b2ae35u;
-  x ^= x >> 16;
-  return x;
-}
+inline uint32_t spread_mix(uint32_t x) noexcept { return fmix32(x); }
 
 inline uint32_t spread_hash(const PktView& pkt) noexcept {
   const std::byte* p = pkt.data();

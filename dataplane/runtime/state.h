@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <rte_cycles.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
@@ -14,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/arp_cache.h"
 #include "runtime/counters.h"
 #include "runtime/neighbour.h"
 #include "runtime/runtime.h"
@@ -34,7 +36,6 @@ struct PortState {
   std::string vdev_name;     /* non-empty when we created the vdev */
   bool configured = false, started = false;
   rte_mempool* pool = nullptr;
-  NeighbourTable neigh;
 };
 
 /* Where a worker reads packets from. */
@@ -52,7 +53,10 @@ struct Shared {
   unsigned n_workers = 0;
   std::array<uint16_t, kMaxPorts> port_id{};
   std::array<MacAddr, kMaxPorts> mac{};
-  std::array<const NeighbourTable*, kMaxPorts> neigh{};
+  /* Published by the control thread (release), read by workers (acquire);
+   * an old table is freed after a QSBR grace period. Never null while
+   * workers run. */
+  std::array<std::atomic<const NeighbourTable*>, kMaxPorts> neigh{};
   /* spread[port * n_workers + w]: worker 0 -> worker w (w >= 1). */
   std::vector<rte_ring*> spread;
   std::atomic<bool> stop{false};
@@ -69,6 +73,7 @@ struct WorkerScratch {
   std::array<PktView*, kMaxBurst> view_ptrs{};
   std::array<Ipv4Addr, kMaxBurst> next_hop{};
   std::array<rte_mbuf*, kMaxBurst> punt{};
+  std::array<rte_mbuf*, kMaxBurst> resolve{};
   std::array<rte_mbuf*, kMaxBurst> dead{};
   std::array<std::array<rte_mbuf*, kMaxBurst>, kMaxPorts> tx{};
   std::array<uint16_t, kMaxPorts> tx_n{};
@@ -82,12 +87,51 @@ struct Worker {
   std::unique_ptr<Pipeline> pipeline;
   WorkerCounters* counters = nullptr;
   rte_ring* punt = nullptr;  /* to the control thread (SP/SC) */
+  rte_ring* resolve = nullptr; /* ARP frames and unresolved next hops (SP/SC) */
   std::vector<RxSource> rx;
   std::unique_ptr<WorkerScratch> scratch;
   /* Worker 0, software spread: one bucket per target worker. */
   std::vector<std::array<rte_mbuf*, kRxBurst>> spread_buf;
   std::vector<uint16_t> spread_n;
 };
+
+/* Packets on a Worker::resolve ring: packet_type says which; m->port is
+ * the port index (not the ethdev id); for kResolveTypeIpv4 the data is at
+ * L3 and hash.usr holds the next hop (host order). */
+inline constexpr uint32_t kResolveTypeArp = 1;
+inline constexpr uint32_t kResolveTypeIpv4 = 2;
+
+/* The control thread's neighbour state: per port an ARP cache and the
+ * table published from it; tables waiting for their grace period. */
+struct NeighCtl {
+  std::vector<std::unique_ptr<ArpCache>> cache;          /* by port index */
+  std::vector<std::unique_ptr<NeighbourTable>> current;  /* published */
+  struct Retired {
+    std::unique_ptr<NeighbourTable> table;
+    uint64_t token = 0;
+  };
+  std::vector<Retired> retired;
+  rte_ring* arp_out = nullptr; /* punt_arp: ARP frames for poll_punts (control only) */
+  uint64_t now_ms = 0;         /* as of the last service() */
+  /* RtArpCounts written by the control thread, read by counts(). */
+  std::atomic<uint64_t> requests_sent{0}, replies_sent{0}, requests_received{0},
+      replies_received{0}, ignored{0}, learned{0}, failed{0}, held{0}, released{0},
+      evicted{0};
+};
+
+/* The control thread's clock for ARP timers: milliseconds of the TSC. */
+inline uint64_t tsc_ms() noexcept {
+  const uint64_t hz = rte_get_timer_hz();
+  return rte_get_timer_cycles() / (hz >= 1000 ? hz / 1000 : 1);
+}
+
+/* neigh.cc */
+RtStatus neigh_build(Runtime::State& s);
+void neigh_service(Runtime::State& s, uint64_t now_ms) noexcept;
+void neigh_flush(Runtime::State& s) noexcept;  /* workers stopped: drop held, drain rings */
+void neigh_free(Runtime::State& s) noexcept;   /* teardown: tables and rings */
+bool neigh_send_ip(Runtime::State& s, rte_mbuf* m, uint16_t port, Ipv4Addr nh) noexcept;
+void neigh_counts(const Runtime::State& s, RtArpCounts& out) noexcept;
 
 /* worker.cc: the lcore entry point (arg: Worker*). */
 int worker_main(void* arg);
@@ -108,6 +152,7 @@ struct Runtime::State {
   std::vector<std::unique_ptr<Worker>> workers;
   std::unique_ptr<WorkerCounters[]> counters; /* workers + 1 (control) */
   std::vector<std::string> notes;
+  NeighCtl neigh;
   std::array<uint16_t, RTE_MAX_ETHPORTS> index_of_id{}; /* ethdev id -> index */
   unsigned instance = 0;
   bool started = false, stopped = false;

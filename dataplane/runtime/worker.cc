@@ -24,6 +24,7 @@ struct Loop {
   const Shared& sh;
   BurstCounts bc;
   uint16_t n_punt = 0;
+  uint16_t n_resolve = 0;
   uint16_t n_dead = 0;
 
   void kill(rte_mbuf* m, RtDrop why) noexcept {
@@ -51,8 +52,25 @@ struct Loop {
     n_punt = 0;
   }
 
-  /* Ethernet in: keeps IPv4 (stripped to L3) in m[0..k), punts ARP, drops
-   * the rest. Returns k. */
+  /* To the control thread's ARP work (runtime/neigh.cc): m->port is the
+   * port index here. */
+  void to_resolve(rte_mbuf* m, uint32_t type, uint16_t port) noexcept {
+    m->packet_type = type;
+    m->port = port;
+    s.resolve[n_resolve++] = m;
+    if (n_resolve == kMaxBurst) flush_resolve();
+  }
+  void flush_resolve() noexcept {
+    if (!n_resolve) return;
+    const unsigned k = rte_ring_sp_enqueue_burst(
+        w.resolve, reinterpret_cast<void* const*>(s.resolve.data()), n_resolve, nullptr);
+    bc.punted += k;
+    for (unsigned i = k; i < n_resolve; ++i) kill(s.resolve[i], RtDrop::kResolveFull);
+    n_resolve = 0;
+  }
+
+  /* Ethernet in: keeps IPv4 (stripped to L3) in m[0..k), hands ARP to the
+   * control thread, drops the rest. Returns k. */
   uint16_t eth_in(rte_mbuf** m, uint16_t n, uint16_t port) noexcept {
     const MacAddr& ours = sh.mac[port];
     uint16_t k = 0;
@@ -68,7 +86,7 @@ struct Loop {
           view_to_mbuf(v, mb);
           m[k++] = mb;
           break;
-        case EthRxKind::kArp: punt(mb, kPuntTypeArp, port); break;
+        case EthRxKind::kArp: to_resolve(mb, kResolveTypeArp, port); break;
         case EthRxKind::kRunt: kill(mb, RtDrop::kRunt); break;
         case EthRxKind::kNotForUs: kill(mb, RtDrop::kNotForUs); break;
         case EthRxKind::kVlan: kill(mb, RtDrop::kVlan); break;
@@ -108,6 +126,10 @@ struct Loop {
   /* IPv4 packets m[0..n) from port index `port` through the pipeline and out. */
   void l3(rte_mbuf** m, uint16_t n, uint16_t port) noexcept {
     if (!n) return;
+    /* The tables as of this burst: the control thread frees a replaced
+     * one only after our next rte_rcu_qsbr_quiescent(). */
+    std::array<const NeighbourTable*, kMaxPorts> nt;
+    for (uint16_t p = 0; p < sh.n_ports; ++p) nt[p] = sh.neigh[p].load(std::memory_order_acquire);
     for (uint16_t i = 0; i < n; ++i) {
       s.views[i] = mbuf_to_view(m[i]);
       s.views[i].user = kVerdictDrop;
@@ -127,12 +149,20 @@ struct Loop {
         /* Next hop 0.0.0.0: directly connected, resolve the destination. */
         Ipv4Addr nh = s.next_hop[i];
         if (nh.host() == 0 && v.data_len >= 20) nh = Ipv4Addr(load_be32(v.data() + 16));
-        const MacAddr* dst = sh.neigh[verdict]->lookup(nh);
-        if (!dst) {
+        const NeighbourEntry* ne = nt[verdict]->find(nh);
+        if (!ne) {
+          /* RFC 1122 2.3.2.2: not dropped; held by the control thread
+           * while it resolves the next hop. */
+          view_to_mbuf(v, mb);
+          mb->hash.usr = nh.host();
+          to_resolve(mb, kResolveTypeIpv4, verdict);
+          continue;
+        }
+        if (ne->failed) {
           kill(mb, RtDrop::kNoNeighbour);
           continue;
         }
-        if (!eth_tx_prepend(v, *dst, sh.mac[verdict], kEtherTypeIpv4)) {
+        if (!eth_tx_prepend(v, ne->mac, sh.mac[verdict], kEtherTypeIpv4)) {
           kill(mb, RtDrop::kNoHeadroom);
           continue;
         }
@@ -181,6 +211,7 @@ struct Loop {
       l3(m, n, src.port);
     }
     flush_punt();
+    flush_resolve();
     flush_dead();
     bc.flush(*w.counters);
     return seen;

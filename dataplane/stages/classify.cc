@@ -6,6 +6,7 @@
 #include "codec/mip_tunnel.h"
 #include "codec/natt.h"
 #include "codec/udp.h"
+#include "stages/icmp.h"
 
 namespace mipvpn {
 
@@ -15,7 +16,7 @@ namespace {
 void classify_local(const StageCtx& c, uint16_t i, const Ipv4Info& ip, uint8_t own) noexcept {
   PktView& p = *c.pkts[i];
   PktState& s = c.st[i];
-  if (ip.fragment) return c.drop(i, StageDrop::kFragment);  /* no reassembly in this slice */
+  if (ip.fragment) return c.drop(i, StageDrop::kFragment);  /* no reassembly: drop.h */
   const cbytes pay = ipv4_payload(cbytes(p.bytes()), ip);
   const bool xha = own & kOwnXha, iha = own & kOwnIha, gw = own & kOwnGw;
   switch (ip.proto) {
@@ -64,10 +65,8 @@ void classify_local(const StageCtx& c, uint16_t i, const Ipv4Info& ip, uint8_t o
       }
       break;
     }
-    case kIpProtoIcmp:
-      /* TODO(icmp): answer echo requests to our addresses; counted as
-       * local_icmp until then. */
-      return c.drop(i, StageDrop::kLocalIcmp);
+    case kIpProtoIcmp:  /* RFC 792: echo requests are answered */
+      return icmp_local(c, i, ip);
     default:
       break;
   }

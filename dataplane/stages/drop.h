@@ -23,7 +23,7 @@ enum class StageDrop : uint16_t {
   kTruncated,        /* fewer bytes than a header or its length says */
   kBadHeader,        /* IPv4 version / IHL / length invalid */
   kBadChecksum,      /* IPv4 header or UDP checksum wrong */
-  kFragment,         /* a fragment addressed to us: no reassembly (yet) */
+  kFragment,         /* a fragment addressed to us: no reassembly (see below) */
   kBadTunnel,        /* RFC 3519 tunnel header / ports / next header invalid */
   kBadInner,         /* inner datagram of a tunnel invalid */
   kBadSpi,           /* ESP SPI 0..255 (RFC 4303 2.1) */
@@ -36,16 +36,33 @@ enum class StageDrop : uint16_t {
   kCoaMismatch,      /* decap: binding's care-of / peer is not the outer source (and port) */
   kTunnelLoop,       /* RFC 2003 3.2: inner source is a tunnel endpoint */
   kNoRoute,          /* no route to the destination */
-  kTtlExceeded,      /* TTL <= 1 on forwarding. TODO(icmp): send ICMP time exceeded (RFC 1812 5.3.1), counted here until then */
-  kTooBig,           /* larger than the output port's MTU. TODO(icmp): ICMP fragmentation needed (RFC 2003 5.1, RFC 1191), counted here until then */
+  kTtlExceeded,      /* TTL <= 1 on forwarding and no ICMP time exceeded could be sent (stages/icmp.h) */
+  kTooBig,           /* larger than the output port's MTU: DF clear (we do not fragment), or no
+                      * ICMP fragmentation needed could be sent (stages/icmp.h) */
   kNoHeadroom,       /* no room in the buffer for the outer headers */
   kLoop,             /* still being re-classified after kMaxPasses passes */
   kUnprotected,      /* RFC 4301 5.1, 5.2: clear traffic from an external port for the protected side */
-  kLocalIcmp,        /* ICMP to one of our addresses. TODO(icmp): answer echo requests, counted here until then */
+  kLocalIcmp,        /* ICMP to one of our addresses other than an echo request we answer */
   kLocalOther,       /* anything else to one of our addresses */
   kCount,
 };
 
+/*
+ * Fragments and sizes, what this slice chose:
+ * - Fragments addressed to us (registration or IKE in pieces, tunnel
+ *   packets in pieces) are refused as kFragment: no reassembly. Bounded
+ *   reassembly would need buffers held across bursts, which the Pipeline
+ *   contract (the runtime frees or sends every packet of a burst) does
+ *   not give. Registration requests and RFC 3519 tunnel packets are well
+ *   under any MTU; tunnel senders that fragment the outer datagram (RFC
+ *   2003 5.1 allows it) are not served. Fragments passing through are
+ *   forwarded (and tunnelled) as they are.
+ * - A datagram too big for its output port once our tunnels are added is
+ *   not fragmented either (that needs a second buffer per fragment): with
+ *   DF set the sender gets ICMP fragmentation needed with the tunnel MTU
+ *   (RFC 2003 5.1, RFC 1191), so path MTU discovery works through the
+ *   tunnels; with DF clear it is dropped as kTooBig.
+ */
 constexpr std::string_view to_string(StageDrop d) noexcept {
   switch (d) {
     case StageDrop::kNone: return "none";
@@ -99,7 +116,10 @@ constexpr StageDrop stage_drop(CodecError e) noexcept {
   }
 }
 
-/* The stages, for per-stage packet counts (packets a stage passed on). */
+/* The stages, for per-stage packet counts (packets a stage passed on).
+ * The ICMP helpers count the packets they turned into echo replies and
+ * errors, and the errors the rate limit withheld (those packets are
+ * dropped with the reason that provoked them). */
 enum class Stage : uint8_t {
   kXmipDecap,
   kEspInbound,
@@ -109,6 +129,9 @@ enum class Stage : uint8_t {
   kXmipEncap,
   kForward,
   kPunt,
+  kIcmpEchoReply,
+  kIcmpError,
+  kIcmpSuppressed,
   kCount,
 };
 
@@ -122,6 +145,9 @@ constexpr std::string_view to_string(Stage s) noexcept {
     case Stage::kXmipEncap: return "xmip_encap";
     case Stage::kForward: return "forward";
     case Stage::kPunt: return "punt";
+    case Stage::kIcmpEchoReply: return "icmp_echo_replies";
+    case Stage::kIcmpError: return "icmp_errors_sent";
+    case Stage::kIcmpSuppressed: return "icmp_errors_suppressed";
     case Stage::kCount: break;
   }
   return "unknown";

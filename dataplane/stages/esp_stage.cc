@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "stages/esp_stage.h"
 
+#include "stages/icmp.h"
+
 namespace mipvpn {
 
 namespace {
@@ -28,75 +30,91 @@ void by_sa(const StageCtx& c, const uint16_t* idx, uint16_t n, Key key, F&& f) n
   }
 }
 
+/*
+ * One SA's packets through the engine, then visit(i, pkt, ok) for each in
+ * arrival order: ok when the engine kept it (burst contract: the good ones
+ * keep their order in burst[0..good)).
+ */
+template <class Process, class Visit>
+void engine_group(const StageCtx& c, const uint16_t* sub, uint16_t m, Process&& process,
+                  Visit&& visit) noexcept {
+  PktView* burst[kMaxBurst];
+  for (uint16_t k = 0; k < m; ++k) burst[k] = c.pkts[sub[k]];
+  const uint16_t good = process(burst, m);
+  uint16_t g = 0;
+  for (uint16_t k = 0; k < m; ++k) {
+    PktView& p = *c.pkts[sub[k]];
+    const bool ok = g < good && burst[g] == &p;
+    g = static_cast<uint16_t>(g + (ok ? 1 : 0));
+    visit(sub[k], p, ok);
+  }
+}
+
+/* The engine's reason as a counter index (0 when out of range). */
+inline size_t esp_drop_index(const PktView& p) noexcept {
+  return p.drop < static_cast<uint16_t>(EspDrop::kCount) ? p.drop : 0;
+}
+
 }  // namespace
 
 void esp_inb_stage(const StageCtx& c, EspEngine& eng, const uint16_t* idx, uint16_t n) noexcept {
   by_sa(c, idx, n, [](const PktState& s) { return s.inb; },
         [&](const InbSa& in, const uint16_t* sub, uint16_t m) {
-          PktView* burst[kMaxBurst];
-          for (uint16_t k = 0; k < m; ++k) burst[k] = c.pkts[sub[k]];
-          const uint16_t good = esp_inb_process(eng, *in.sa, burst, m);
-          uint16_t g = 0;
-          for (uint16_t k = 0; k < m; ++k) {
-            const uint16_t i = sub[k];
-            PktView& p = *c.pkts[i];
-            /* Burst contract: the good ones keep their order in burst[0..good). */
-            const bool ok = g < good && burst[g] == &p;
-            g = static_cast<uint16_t>(g + (ok ? 1 : 0));
-            if (!ok) {
-              c.ctr.esp_inb_drops[p.drop < static_cast<uint16_t>(EspDrop::kCount) ? p.drop : 0]++;
-              c.drop(i, StageDrop::kEspInbound);
-              continue;
-            }
-            /* RFC 4301 5.2 step 4: the inner header must match the SA's
-             * selector. The engine checked the inner header. */
-            const Ipv4Addr src(header_at<Ipv4Hdr>(p.data())->src.host());
-            if (!in.inner_src.contains(src)) {
-              c.drop(i, StageDrop::kPolicyMismatch);
-              continue;
-            }
-            c.st[i].prot = true;  /* came through the VPN: the protected side */
-            c.again(i);
-            c.ctr.stage[static_cast<size_t>(Stage::kEspInbound)]++;
-          }
+          engine_group(
+              c, sub, m, [&](PktView** b, uint16_t k) { return esp_inb_process(eng, *in.sa, b, k); },
+              [&](uint16_t i, PktView& p, bool ok) {
+                if (!ok) {
+                  c.ctr.esp_inb_drops[esp_drop_index(p)]++;
+                  c.drop(i, StageDrop::kEspInbound);
+                  return;
+                }
+                /* RFC 4301 5.2 step 4: the inner header must match the SA's
+                 * selector. The engine checked the inner header. */
+                const Ipv4Addr src(header_at<Ipv4Hdr>(p.data())->src.host());
+                if (!in.inner_src.contains(src)) {
+                  c.drop(i, StageDrop::kPolicyMismatch);
+                  return;
+                }
+                c.st[i].prot = true;  /* came through the VPN: the protected side */
+                c.st[i].via = c.t.gw_addr();  /* our end of the tunnel (ICMP source) */
+                c.again(i);
+                c.ctr.stage[static_cast<size_t>(Stage::kEspInbound)]++;
+              });
         });
 }
 
 void esp_outb_stage(const StageCtx& c, EspEngine& eng, const uint16_t* idx, uint16_t n) noexcept {
   /* TTL first; refused packets leave the group. */
   uint16_t live[kMaxBurst];
+  uint32_t len_in[kMaxBurst];  /* by burst index: for the tunnel MTU (icmp.h) */
   uint16_t nl = 0;
   for (uint16_t k = 0; k < n; ++k) {
     const uint16_t i = idx[k];
-    if (!ttl_once(*c.pkts[i], c.st[i])) {
-      c.drop(i, StageDrop::kTtlExceeded);
+    icmp_before_encap(c, i);
+    if (!ttl_once(*c.pkts[i], c.st[i])) {  /* RFC 1812 5.3.1 */
+      icmp_error(c, i, kIcmpTypeTimeExceeded, kIcmpCodeTtl, 0, StageDrop::kTtlExceeded);
       continue;
     }
+    len_in[i] = c.pkts[i]->data_len;
     live[nl++] = i;
   }
   by_sa(c, live, nl, [](const PktState& s) { return s.outb; },
         [&](EspSa& sa, const uint16_t* sub, uint16_t m) {
-          PktView* burst[kMaxBurst];
-          for (uint16_t k = 0; k < m; ++k) burst[k] = c.pkts[sub[k]];
-          const uint16_t good = esp_outb_process(eng, sa, burst, m);
-          uint16_t g = 0;
-          for (uint16_t k = 0; k < m; ++k) {
-            const uint16_t i = sub[k];
-            PktView& p = *c.pkts[i];
-            /* Burst contract: the good ones keep their order in burst[0..good). */
-            const bool ok = g < good && burst[g] == &p;
-            g = static_cast<uint16_t>(g + (ok ? 1 : 0));
-            if (!ok) {
-              const uint16_t d = p.drop < static_cast<uint16_t>(EspDrop::kCount) ? p.drop : 0;
-              c.ctr.esp_outb_drops[d]++;
-              /* Room is the runtime's business (mbuf headroom): say so. */
-              c.drop(i, static_cast<EspDrop>(d) == EspDrop::kNoRoom ? StageDrop::kNoHeadroom
-                                                                    : StageDrop::kEspOutbound);
-              continue;
-            }
-            c.again(i);
-            c.ctr.stage[static_cast<size_t>(Stage::kEspOutbound)]++;
-          }
+          engine_group(
+              c, sub, m, [&](PktView** b, uint16_t k) { return esp_outb_process(eng, sa, b, k); },
+              [&](uint16_t i, PktView& p, bool ok) {
+                if (!ok) {
+                  const size_t d = esp_drop_index(p);
+                  c.ctr.esp_outb_drops[d]++;
+                  /* Room is the runtime's business (mbuf headroom): say so. */
+                  c.drop(i, static_cast<EspDrop>(d) == EspDrop::kNoRoom ? StageDrop::kNoHeadroom
+                                                                        : StageDrop::kEspOutbound);
+                  return;
+                }
+                icmp_after_esp(c, i, len_in[i], p.data_len, sa.suite().block);
+                c.again(i);
+                c.ctr.stage[static_cast<size_t>(Stage::kEspOutbound)]++;
+              });
         });
 }
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "stages/forward.h"
 
+#include "stages/icmp.h"
+
 namespace mipvpn {
 
 void forward_stage(const StageCtx& c, const uint16_t* idx, uint16_t n) noexcept {
@@ -19,11 +21,11 @@ void forward_stage(const StageCtx& c, const uint16_t* idx, uint16_t n) noexcept 
       continue;
     }
     if (p.data_len > c.t.port_mtu(r->port)) {
-      c.drop(i, StageDrop::kTooBig);
+      icmp_too_big(c, i, c.t.port_mtu(r->port));  /* RFC 1191, RFC 2003 5.1 */
       continue;
     }
-    if (!ttl_once(p, c.st[i])) {
-      c.drop(i, StageDrop::kTtlExceeded);
+    if (!ttl_once(p, c.st[i])) {  /* RFC 1812 5.3.1 */
+      icmp_error(c, i, kIcmpTypeTimeExceeded, kIcmpCodeTtl, 0, StageDrop::kTtlExceeded);
       continue;
     }
     p.user = r->port;

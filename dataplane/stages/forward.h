@@ -4,8 +4,10 @@
  * once per call (ttl_once), size against the output port's MTU. The
  * verdict is the port index, next_hop[i] the route's next hop or the
  * destination itself for a connected route.
- * TODO(frag): fragment datagrams without DF instead of dropping them as
- * too_big; TODO(icmp): the ICMP errors named in drop.h.
+ * Too big: ICMP fragmentation needed when DF is set (with the tunnel MTU
+ * for what this call encapsulated), else dropped as too_big: no
+ * fragmentation (drop.h). TTL run out: ICMP time exceeded. Both through
+ * stages/icmp.h, rate-limited; the error is classified again.
  */
 #pragma once
 

@@ -28,7 +28,7 @@ StageDrop reverse_check(const Binding* b, Ipv4Addr src, uint16_t sport, MipTunne
 void mip_decap_stage(const StageCtx& c, const uint16_t* idx, uint16_t n, MipTunnel tun,
                      const BindingTable& bt, Stage stage) noexcept {
   uint16_t ok[kMaxBurst];
-  Ipv4Addr home[kMaxBurst], osrc[kMaxBurst];
+  Ipv4Addr home[kMaxBurst], osrc[kMaxBurst], odst[kMaxBurst];
   uint16_t oport[kMaxBurst];
   uint16_t m = 0;
   for (uint16_t k = 0; k < n; ++k) {
@@ -41,6 +41,7 @@ void mip_decap_stage(const StageCtx& c, const uint16_t* idx, uint16_t n, MipTunn
         continue;
       }
       osrc[m] = r->src;
+      odst[m] = r->dst;
       oport[m] = r->sport;
     } else {
       auto r = ipip_decap(p);
@@ -49,6 +50,7 @@ void mip_decap_stage(const StageCtx& c, const uint16_t* idx, uint16_t n, MipTunn
         continue;
       }
       osrc[m] = r->src;
+      odst[m] = r->dst;
       oport[m] = 0;
     }
     /* The decapsulator checked the inner header: its source is at 12. */
@@ -66,6 +68,7 @@ void mip_decap_stage(const StageCtx& c, const uint16_t* idx, uint16_t n, MipTunn
         c.drop(ok[off + k], d);
         continue;
       }
+      c.st[ok[off + k]].via = odst[off + k];  /* our end of the tunnel (ICMP source) */
       c.again(ok[off + k]);
       ++good;
     }

@@ -3,8 +3,47 @@
 
 #include "codec/ipip.h"
 #include "codec/mip_tunnel.h"
+#include "stages/icmp.h"
 
 namespace mipvpn {
+
+namespace {
+
+/*
+ * The codec's encapsulation for a datagram this appliance originated in
+ * this call (an echo reply or ICMP error, PktState::local), without its
+ * RFC 2003 3.2 loop check. That check (inner source = a tunnel endpoint)
+ * catches a datagram that came back to its encapsulator; ours cannot
+ * have, and they are exactly the ones whose source is the home agent's
+ * own address (a ping to the i-HA from its mobile node). The headers are
+ * the codec's: tunnel_outer_fields, UDP from 434, RFC 3519 3.3 type 4.
+ */
+CodecError encap_ours(PktView& p, BindingEncap encap, Ipv4Addr src, Ipv4Addr dst, uint16_t dport,
+                      uint16_t id) noexcept {
+  auto in = ipv4_parse(cbytes(p.bytes()), Ipv4Check::kNoChecksum);
+  if (!in) return CodecError::kBadInner;
+  const bool udp = encap == BindingEncap::kUdp;
+  const uint16_t over = udp ? kMipUdpOverhead : kIpipOverhead;
+  const uint32_t total = uint32_t{in->total_len} + over;
+  if (total > 0xffff) return CodecError::kTooBig;
+  if (p.headroom() < over) return CodecError::kNoRoom;
+  p.data_off -= over;
+  p.data_len = total;
+  const bytes b = p.bytes();
+  ipv4_build(b, tunnel_outer_fields(*in, src, dst, id, IpipEncapParams{}.ttl, false,
+                                    udp ? kIpProtoUdp : kIpProtoIpip, static_cast<uint16_t>(total)));
+  if (udp) {
+    const bytes u = b.subspan(kIpv4HdrLen);
+    udp_build(u, kPortMip, dport, static_cast<uint16_t>(total - kIpv4HdrLen));
+    auto* t = header_at<MipTunnelHdr>(u.data() + kUdpHdrLen);
+    t->type = kMipTypeTunnelData;
+    t->next = kMipNextIpv4;
+    t->reserved = be16{};
+  }
+  return CodecError::kOk;
+}
+
+}  // namespace
 
 void mip_encap_stage(const StageCtx& c, const uint16_t* idx, uint16_t n, Ipv4Addr own,
                      Stage stage) noexcept {
@@ -22,13 +61,17 @@ void mip_encap_stage(const StageCtx& c, const uint16_t* idx, uint16_t n, Ipv4Add
       c.drop(i, StageDrop::kNoHeadroom);
       continue;
     }
-    if (!ttl_once(p, s)) {
-      c.drop(i, StageDrop::kTtlExceeded);
+    icmp_before_encap(c, i);
+    if (!ttl_once(p, s)) {  /* RFC 1812 5.3.1 */
+      icmp_error(c, i, kIcmpTypeTimeExceeded, kIcmpCodeTtl, 0, StageDrop::kTtlExceeded);
       continue;
     }
     CodecError err;
     const uint16_t id = c.ip_id++;
-    if (e.encap == BindingEncap::kUdp) {
+    if (s.local) {
+      err = encap_ours(p, e.encap, src, e.encap == BindingEncap::kUdp ? e.peer : e.care_of,
+                       e.peer_port, id);
+    } else if (e.encap == BindingEncap::kUdp) {
       /* RFC 3519 4: from 434 to the address and port the request came from. */
       err = mip_tunnel_encap(p, {.src = src, .dst = e.peer, .sport = kPortMip,
                                  .dport = e.peer_port, .id = id,

@@ -37,7 +37,8 @@ void ServerPipeline::process_chunk(PktView* const* pkts, uint16_t n, uint16_t in
     ctr_.drops[static_cast<size_t>(StageDrop::kNoRoute)] += n;
     return;
   }
-  const StageCtx c{*t, pkts, next_hop, st_.data(), ctr_, ip_id_};
+  IcmpCtx icmp{.in_port = in_port, .rl = &icmp_rl_, .clock = clock_, .quote = quote_.data()};
+  const StageCtx c{*t, pkts, next_hop, st_.data(), ctr_, ip_id_, icmp};
 
   uint16_t work[kMaxBurst];
   uint16_t nw = n;

@@ -13,6 +13,7 @@
 #include "codec/ipv4.h"
 #include "codec/pkt.h"
 #include "stages/drop.h"
+#include "stages/icmp_state.h"
 #include "stages/pipeline.h"
 #include "stages/tables.h"
 
@@ -43,6 +44,11 @@ struct PktState {
   bool ttl_done = false;  /* the user-visible TTL was decremented in this call */
   bool prot = false;      /* may enter the protected side: came in on an internal
                            * port, or out of ESP inbound in this call */
+  bool local = false;     /* originated here (echo reply, ICMP error): never the
+                           * subject of an ICMP error (RFC 1812 4.3.2.7) */
+  bool encapped = false;  /* a tunnel header was added in this call */
+  bool quoted = false;    /* IcmpCtx::quote[i] holds the user datagram's head */
+  Ipv4Addr via;           /* our tunnel endpoint that decapsulated it last */
   const InbSa* inb = nullptr;
   EspSa* outb = nullptr;
   const Binding* bind = nullptr;
@@ -55,6 +61,7 @@ struct StageCtx {
   PktState* st;
   StageCounters& ctr;
   uint16_t& ip_id;  /* outer Identification of the tunnels we originate */
+  IcmpCtx& icmp;
 
   void drop(uint16_t i, StageDrop d) const noexcept {
     st[i].act = Action::kDrop;

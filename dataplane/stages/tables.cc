@@ -41,6 +41,10 @@ std::unique_ptr<const StageTables> StageTablesBuilder::build(std::string* err) c
     if (mtu_[i] < 68)  /* RFC 791: every host must take 68 bytes */
       return fail(err, "port " + std::to_string(i) + " has an MTU under 68"), nullptr;
   t->mtu_ = mtu_;
+  if (icmp_rate_ > kIcmpMaxRate || icmp_burst_ > kIcmpMaxBurst)
+    return fail(err, "the ICMP error rate and burst may not exceed " + std::to_string(kIcmpMaxRate)), nullptr;
+  t->icmp_rate_ = icmp_rate_;
+  t->icmp_burst_ = icmp_burst_;
   t->zone_ = zone_;
 
   /* Inbound SAs: SPI map of at least twice the entries, a power of two. */

@@ -20,6 +20,7 @@
 #include "codec/ipv4_addr.h"
 #include "crypto/esp.h"
 #include "ha/binding_table.h"
+#include "stages/icmp_state.h"
 #include "stages/pipeline.h"
 
 namespace mipvpn {
@@ -82,6 +83,10 @@ struct Route {
  */
 enum class PortZone : uint8_t { kInternal, kExternal };
 
+/* RFC 1812 4.3.2.8 asks for a limit and leaves the figures to us. */
+inline constexpr uint32_t kIcmpDefaultRate = 1000;
+inline constexpr uint32_t kIcmpDefaultBurst = 100;
+
 /* What classification learns about a destination address of ours. */
 inline constexpr uint8_t kOwnXha = 0x01;
 inline constexpr uint8_t kOwnIha = 0x02;
@@ -128,6 +133,13 @@ class StageTables {
     return port == kPortLocal || (port < zone_.size() && zone_[port] == PortZone::kInternal);
   }
   uint16_t n_ports() const noexcept { return static_cast<uint16_t>(mtu_.size()); }
+  /* The address of a port; 0.0.0.0 for kPortLocal and unknown ports. */
+  Ipv4Addr port_addr(uint16_t port) const noexcept {
+    return port < port_addrs_.size() ? port_addrs_[port] : Ipv4Addr();
+  }
+  /* ICMP errors per second and burst per pipeline (RFC 1812 4.3.2.8). */
+  uint32_t icmp_rate() const noexcept { return icmp_rate_; }
+  uint32_t icmp_burst() const noexcept { return icmp_burst_; }
 
  private:
   friend class StageTablesBuilder;
@@ -142,6 +154,8 @@ class StageTables {
   std::vector<Route> routes_;    /* sorted by prefix length, longest first */
   std::vector<uint16_t> mtu_;    /* by port index */
   std::vector<PortZone> zone_;   /* by port index */
+  uint32_t icmp_rate_ = kIcmpDefaultRate;
+  uint32_t icmp_burst_ = kIcmpDefaultBurst;
 };
 
 /*
@@ -176,10 +190,20 @@ class StageTablesBuilder {
     return *this;
   }
 
+  /* ICMP errors (time exceeded, fragmentation needed) per second and the
+   * most sent at once, per pipeline; rate 0 sends none. */
+  StageTablesBuilder& icmp_errors(uint32_t per_sec, uint32_t burst) {
+    icmp_rate_ = per_sec;
+    icmp_burst_ = burst;
+    return *this;
+  }
+
   std::unique_ptr<const StageTables> build(std::string* err) const;
 
  private:
   uint8_t roles_ = 0;
+  uint32_t icmp_rate_ = kIcmpDefaultRate;
+  uint32_t icmp_burst_ = kIcmpDefaultBurst;
   std::vector<Ipv4Addr> xha_, iha_, ports_;
   std::vector<uint16_t> mtu_;
   std::vector<PortZone> zone_;

@@ -24,6 +24,8 @@ import sys
 import tempfile
 import time
 
+import mipvpnd_util  # noqa: E402
+from mipvpnd_util import check, pcap_port  # noqa: E402
 from scapy.all import ARP, Ether, IP, UDP, Raw, rdpcap, wrpcap  # noqa: E402
 from scapy.layers.ipsec import ESP, SecurityAssociation  # noqa: E402
 from scapy.layers.mobileip import MobileIP, MobileIPRRQ  # noqa: E402
@@ -42,16 +44,6 @@ KEY_IN = bytes(range(0x10, 0x24))    # AES-128 key || 4-byte salt (RFC 4106)
 KEY_OUT = bytes(range(0x40, 0x54))
 MN_SPI, MN_KEY = 300, bytes.fromhex("a87a7be5629f2d47f2839c370531778e")
 
-checked = 0
-
-
-def check(name, cond, info=""):
-    global checked
-    if not cond:
-        sys.exit("FAIL %s %s" % (name, info))
-    checked += 1
-
-
 def ext(t, data):
     return bytes([t, len(data)]) + data
 
@@ -65,10 +57,7 @@ def rrq(ident):
 
 def config(d):
     def port(name, n, addr, mac, internal):
-        dev = "net_pcap%d,rx_pcap=%s/%s_in.pcap,tx_pcap=%s/%s_w0.pcap,tx_pcap=%s/%s_ctl.pcap" % (
-            n, d, name, d, name, d, name)
-        return '{ name = "%s"; device = "%s"; address = "%s"; mac = "%s"; internal = %s; }' % (
-            name, dev, addr, mac, "true" if internal else "false")
+        return pcap_port(d, name, n, addr, mac, internal)
     sa = ('{ spi = %d; direction = "%s"; suite = "aes-128-gcm"; key = "%s"; src = "%s"; dst = "%s";'
           ' selector = "%s/32"; }')
     return "\n".join([
@@ -184,7 +173,7 @@ def run(d):
     for what in ["esp_inb replayed 1", "drop unknown_spi 1", "drop truncated 1", "registrations 1",
                  "replies_sent 1", "arp_replies 1", "xha: bindings 1"]:
         check("summary: " + what, what in out, out)
-    print("golden mipvpnd: %d checks passed" % checked)
+    print("golden mipvpnd: %d checks passed" % mipvpnd_util.checked)
 
 
 if __name__ == "__main__":

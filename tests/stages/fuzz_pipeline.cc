@@ -11,7 +11,9 @@
  *   - every packet gets a verdict: a port index, punt, or drop with a
  *     known reason; the data window stays inside the buffer;
  *   - a forwarded packet is a valid IPv4 datagram no larger than the
- *     output port's MTU, and its next hop is set.
+ *     output port's MTU, and its next hop is set (echo replies and ICMP
+ *     errors included: raw bytes with their header checksum fixed reach
+ *     them).
  */
 #include <fuzzer/FuzzedDataProvider.h>
 
@@ -104,6 +106,7 @@ struct World {
                  .outbound_sa({kVpnTia, 32}, gw_out.get())
                  .route({Ipv4Addr(10, 0, 0, 0), 8}, 1)
                  .route({Ipv4Addr(), 0}, 0, Ipv4Addr(198, 51, 100, 254))
+                 .icmp_errors(kIcmpMaxRate, kIcmpMaxBurst)  /* build every error */
                  .build(&err);
     FUZZ_CHECK(tables);
     pub.store(tables.get());
@@ -135,6 +138,16 @@ struct Buf {
 /* The mobile node's side: wrap v (a valid inner datagram, else left raw). */
 void wrap(World& w, PktView& v, uint8_t mode) {
   const bool udp = mode & 4;
+  if ((mode & 8) && v.data_len >= kIpv4HdrLen) {
+    /* Fix the header checksum first, so that hostile but well-formed
+     * headers (TTL 1, DF, ICMP to us) reach the stages and their ICMP. */
+    std::byte* d = v.data();
+    const uint32_t hl = (std::to_integer<uint32_t>(d[0]) & 0x0f) * 4;
+    if (hl >= kIpv4HdrLen && hl <= v.data_len) {
+      store_be16(d + 10, 0);
+      store_be16(d + 10, ip_checksum(cbytes(d, hl)));
+    }
+  }
   auto mip = [&](Ipv4Addr src, Ipv4Addr dst, uint16_t sport) {
     return udp ? mip_tunnel_encap(v, {.src = src, .dst = dst, .sport = sport, .dport = kPortMip})
                : ipip_encap(v, {.src = src, .dst = dst});

@@ -91,6 +91,8 @@ struct EnvOpts {
   bool natt = false;       /* RFC 3948 on the SAs */
   bool default_route = true;
   uint16_t mtu = 1500;
+  uint32_t icmp_rate = kIcmpDefaultRate;
+  uint32_t icmp_burst = kIcmpDefaultBurst;
 };
 
 class Env {
@@ -117,7 +119,8 @@ class Env {
         .iha_bindings(&ib_)
         .inbound_sa(gw_in.get(), {kVpnTia, 32})
         .outbound_sa({kVpnTia, 32}, gw_out.get())
-        .route({Ipv4Addr(10, 0, 0, 0), 8}, 1);
+        .route({Ipv4Addr(10, 0, 0, 0), 8}, 1)
+        .icmp_errors(o.icmp_rate, o.icmp_burst);
     if (o.default_route) b.route({Ipv4Addr(), 0}, 0, kGwRouter);
     std::string err;
     tables_ = b.build(&err);

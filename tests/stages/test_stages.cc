@@ -247,7 +247,7 @@ TEST_P(Combined, MixedBurstKeepsEachVerdictWithItsPacket) {
   env.mn_cvc(pk[0]);
   user_packet(pk[1], kCn, kIHoA);
   user_packet(pk[2], kCn, Ipv4Addr(8, 8, 8, 8));
-  user_packet(pk[3], kCn, kIHoA, 200, 1);  /* TTL 1 */
+  user_packet(pk[3], kCn, kIHoA, 200, 1);  /* TTL 1: time exceeded back to kCn */
   user_packet(pk[4], kIHoA, kCn);
   env.mn_cvc(pk[4]);
   pk[5].v.data_len = 3;
@@ -260,8 +260,9 @@ TEST_P(Combined, MixedBurstKeepsEachVerdictWithItsPacket) {
   EXPECT_EQ(pk[1].v.user, 0);
   EXPECT_EQ(nh[1], kGwRouter);
   EXPECT_EQ(pk[2].v.user, 0);
-  EXPECT_EQ(pk[3].v.user, kVerdictDrop);
-  EXPECT_EQ(env.drop_of(pk[3]), StageDrop::kTtlExceeded);
+  EXPECT_EQ(pk[3].v.user, 1);
+  EXPECT_EQ(nh[3], kCn);
+  EXPECT_EQ(pk[3].ip().proto, kIpProtoIcmp);
   EXPECT_EQ(pk[4].v.user, 1);
   EXPECT_EQ(pk[5].v.user, kVerdictDrop);
   EXPECT_EQ(env.drop_of(pk[5]), StageDrop::kTruncated);
@@ -293,7 +294,9 @@ TEST(Burst, LongerThanKMaxBurstIsTakenInChunks) {
     EXPECT_EQ(pk[i].v.user, 0) << i;
     EXPECT_EQ(nh[i], kGwRouter) << i;
   }
-  EXPECT_EQ(env.drop_of(pk[kN - 1]), StageDrop::kTtlExceeded);
+  EXPECT_EQ(pk[kN - 1].v.user, 1);  /* time exceeded, back to kCn */
+  EXPECT_EQ(nh[kN - 1], kCn);
+  EXPECT_EQ(env.ctr().passed(Stage::kIcmpError), 1u);
   EXPECT_EQ(env.ctr().rx, kN);
 }
 
@@ -422,23 +425,18 @@ TEST(Drops, NoRoute) {
   expect_drop(env, p, StageDrop::kNoRoute);
 }
 
-TEST(Drops, TtlOneOnForwardAndOnEncap) {
+/* TTL run out where no ICMP error may be sent (RFC 1812 4.3.2.7); the
+ * errors themselves are in test_icmp.cc. */
+TEST(Drops, TtlOneOnForwardAndOnEncapFromABadSource) {
   Env env;
   Pkt p;
-  user_packet(p, kCn, Ipv4Addr(8, 8, 8, 8), 100, 1);
+  user_packet(p, Ipv4Addr(127, 0, 0, 1), Ipv4Addr(8, 8, 8, 8), 100, 1);
   expect_drop(env, p, StageDrop::kTtlExceeded);
   Pkt q;
-  user_packet(q, kCn, kIHoA, 100, 1);
+  user_packet(q, Ipv4Addr(), kIHoA, 100, 1);
   expect_drop(env, q, StageDrop::kTtlExceeded);
   EXPECT_EQ(env.ctr().passed(Stage::kImipEncap), 0u);
-}
-
-TEST(Drops, TtlOneAfterTheTripleDecap) {
-  Env env;
-  Pkt p;
-  user_packet(p, kIHoA, kCn, 100, 1);
-  env.mn_cvc(p);
-  expect_drop(env, p, StageDrop::kTtlExceeded);
+  EXPECT_EQ(env.ctr().passed(Stage::kIcmpError), 0u);
 }
 
 TEST(Drops, TooBigAfterTheTripleEncap) {

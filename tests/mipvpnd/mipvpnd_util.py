@@ -1,0 +1,23 @@
+"""What the daemon's end-to-end tests share: the check counter and a
+net_pcap port line for a mipvpnd configuration."""
+import sys
+
+checked = 0
+
+
+def check(name, cond, info=""):
+    """Count a check; end the test with FAIL and the details when cond is false."""
+    global checked
+    if not cond:
+        sys.exit("FAIL %s %s" % (name, info))
+    checked += 1
+
+
+def pcap_port(d, name, n, addr, mac, internal):
+    """A port on net_pcap files in d: NAME_in.pcap is read; each TX queue
+    writes its own file: NAME_w0.pcap (the worker), NAME_ctl.pcap (the
+    control thread)."""
+    dev = "net_pcap%d,rx_pcap=%s/%s_in.pcap,tx_pcap=%s/%s_w0.pcap,tx_pcap=%s/%s_ctl.pcap" % (
+        n, d, name, d, name, d, name)
+    return '{ name = "%s"; device = "%s"; address = "%s"; mac = "%s"; internal = %s; }' % (
+        name, dev, addr, mac, "true" if internal else "false")
