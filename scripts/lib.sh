@@ -6,7 +6,7 @@ MIPVPN_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Debian packages the build and the test peers need.
 MIPVPN_BUILD_PKGS=(meson ninja-build pkg-config g++ clang libclang-rt-14-dev
   dpdk-dev libdpdk-dev libipsec-mb-dev libconfig++-dev libgtest-dev libpcap-dev)
-MIPVPN_PEER_PKGS=(python3-scapy tshark tcpdump)
+MIPVPN_PEER_PKGS=(python3-scapy tshark tcpdump dpdk-doc)
 
 log() { printf '[mipvpn] %s\n' "$*" >&2; }
 
