@@ -83,9 +83,17 @@ struct RouteConfig {
 };
 
 /* An x-HA or i-HA: exactly what HomeAgent and add_mobile_node take. */
+/* A binding the operator configures (no registration): IP-in-IP to the
+ * care-of address, no expiry, until a registration or mipvpnctl changes it. */
+struct StaticBindingConfig {
+  Ipv4Addr home;
+  Ipv4Addr care_of;
+};
+
 struct HaSectionConfig {
   HaConfig ha;                     /* ha.role set from the section's name */
   std::vector<HaMobileNode> mobile_nodes;
+  std::vector<StaticBindingConfig> bindings;
 };
 
 /* A static ESP SA with its keys as bytes; esp_config() borrows them. */

@@ -74,11 +74,11 @@ HaSectionConfig read_ha_section(Reader& r, const Setting& s, HaRole role, const 
   const bool group = iha ? r.check_group(s, p, {"addresses", "max_lifetime", "max_bindings", "max_simultaneous",
                                                "reverse_tunnel", "reverse_tunnel_required", "udp_tunnel",
                                                "keepalive", "timestamp_tolerance", "log_rate_per_s",
-                                               "log_burst", "trusted_networks", "mobile_nodes"})
+                                               "log_burst", "trusted_networks", "mobile_nodes", "bindings"})
                          : r.check_group(s, p, {"addresses", "max_lifetime", "max_bindings", "max_simultaneous",
                                                "reverse_tunnel", "reverse_tunnel_required", "udp_tunnel",
                                                "keepalive", "timestamp_tolerance", "log_rate_per_s",
-                                               "log_burst", "drop_internal", "mobile_nodes"});
+                                               "log_burst", "drop_internal", "mobile_nodes", "bindings"});
   if (!group) return out;
 
   /* Our agent addresses; the first goes into 136 replies (RFC 5944 3.8.3.2). */
@@ -156,6 +156,33 @@ HaSectionConfig read_ha_section(Reader& r, const Setting& s, HaRole role, const 
       if (!mn.nai.empty() && !nais.insert(mn.nai).second)
         r.error(g["nai"], join(ep, "nai"), "NAI '" + mn.nai + "' belongs to two mobile nodes");
       out.mobile_nodes.push_back(std::move(mn));
+    }
+  }
+
+  /* Operator bindings: IP-in-IP, no expiry (HomeAgent::add_operator_binding). */
+  elems.clear();
+  const std::string bp = join(p, "bindings");
+  const Setting* bs = r.child(s, p, "bindings", false);
+  if (bs && r.groups(*bs, bp, &elems)) {
+    std::set<uint32_t> homes;
+    for (size_t i = 0; i < elems.size(); ++i) {
+      if (!elems[i]) continue;
+      const Setting& g = *elems[i];
+      const std::string ep = index(bp, i);
+      if (!r.check_group(g, ep, {"home", "care_of"})) continue;
+      StaticBindingConfig b;
+      const bool ok = r.need(g, ep, "home", &b.home, &Reader::addr) &
+                      r.need(g, ep, "care_of", &b.care_of, &Reader::addr);
+      if (!ok) continue;
+      if (b.home.host() == 0 || b.care_of.host() == 0 || b.care_of == b.home) {
+        r.error(g, ep, "a binding needs a home address and a different, non-zero care-of address");
+        continue;
+      }
+      if (!homes.insert(b.home.host()).second) {
+        r.error(g["home"], join(ep, "home"), "home address " + b.home.str() + " is bound twice");
+        continue;
+      }
+      out.bindings.push_back(b);
     }
   }
   return out;

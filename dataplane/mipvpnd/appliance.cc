@@ -63,6 +63,15 @@ std::unique_ptr<Appliance> Appliance::build(const Config& cfg, const ApplianceOp
         return nullptr;
       }
     }
+    for (size_t i = 0; i < s.bindings.size(); ++i) {
+      BindingCoa e;
+      e.care_of = s.bindings[i].care_of;
+      const std::string why = ha->add_operator_binding(s.bindings[i].home, e, 0, ntp_now());
+      if (!why.empty()) {
+        *err = std::string(name) + ".bindings[" + std::to_string(i) + "]: " + why;
+        return nullptr;
+      }
+    }
     return ha;
   };
   if (cfg.xha && !(a->xha_ = make_ha(*cfg.xha, "xha"))) return nullptr;

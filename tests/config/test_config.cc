@@ -227,6 +227,16 @@ const Bad kBad[] = {
     {"sa_natt_typo", vpngw(cbc("300", "out", "\n natt = { sport = 4500; dprt = 4500; }; #<\n")), "did you mean 'dport'?"},
     {"sa_natt_port", vpngw(cbc("300", "out", "\n natt = { sport = 0; }; #<\n")), "vpngw.sas[0].natt.sport: 0 is out of range"},
     {"sa_src", vpngw(cbc("300", "out", "\n src = \"192.0.2.256\"; #<\n")), "is not an IPv4 address"},
+    {"binding_same", kRolesXha + kPorts + "xha = { addresses = [\"192.0.2.1\"];\n bindings = (\n"
+                     "{ home = \"192.0.2.9\"; care_of = \"192.0.2.9\"; } #<\n); };\n",
+     "a binding needs a home address and a different, non-zero care-of address"},
+    {"binding_twice", kRolesXha + kPorts + "xha = { addresses = [\"192.0.2.1\"];\n bindings = (\n"
+                      "{ home = \"192.0.2.9\"; care_of = \"198.51.100.7\"; },\n"
+                      "{ care_of = \"198.51.100.8\";\n home = \"192.0.2.9\"; } #<\n); };\n",
+     "home address 192.0.2.9 is bound twice"},
+    {"binding_typo", kRolesXha + kPorts + "xha = { addresses = [\"192.0.2.1\"];\n bindings = (\n"
+                     "{ home = \"192.0.2.9\"; careof = \"198.51.100.7\"; } #<\n); };\n",
+     "did you mean 'care_of'?"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Table, BadConfig, testing::ValuesIn(kBad),
@@ -371,6 +381,16 @@ TEST(ConfigGood, HomeAgentSection) {
   EXPECT_TRUE(parse(kRolesXha + kPorts + mn("{ home = \"192.0.2.9\"; spi = 4294967295L; key = \"" + kKey16 + "\"; }"))
                   .config.has_value());
   for (const HaMobileNode& m : c.xha->mobile_nodes) EXPECT_EQ(ha.add_mobile_node(m), MipError::kOk);
+}
+
+TEST(ConfigGood, OperatorBindings) {
+  const ConfigResult r = parse(kRolesXha + kPorts + "xha = { addresses = [\"192.0.2.1\"];\n"
+                               "  bindings = ( { home = \"192.0.2.9\"; care_of = \"198.51.100.7\"; } ); };\n");
+  const Config& c = ok(r);
+  ASSERT_TRUE(c.xha.has_value());
+  ASSERT_EQ(c.xha->bindings.size(), 1u);
+  EXPECT_EQ(c.xha->bindings[0].home, Ipv4Addr(192, 0, 2, 9));
+  EXPECT_EQ(c.xha->bindings[0].care_of, Ipv4Addr(198, 51, 100, 7));
 }
 
 TEST(ConfigGood, VpnGatewaySas) {
