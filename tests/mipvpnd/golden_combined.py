@@ -15,14 +15,12 @@ usage: golden_combined.py MIPVPND
 """
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 import mipvpnd_util  # noqa: E402
-from mipvpnd_util import check, pcap_port  # noqa: E402
+from mipvpnd_util import check, pcap_port, run_daemon  # noqa: E402
 from scapy.all import Ether, IP, UDP, Raw, rdpcap, wrpcap  # noqa: E402
 from scapy.layers.ipsec import ESP, SecurityAssociation  # noqa: E402
 
@@ -73,17 +71,7 @@ def run(d):
     with open(d + "/mipvpnd.conf", "w") as f:
         f.write(config(d))
 
-    proc = subprocess.Popen([MIPVPND, "-c", d + "/mipvpnd.conf", "--idle-sleep-us", "200"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    time.sleep(3)  # net_pcap reads its files once
-    proc.send_signal(signal.SIGTERM)
-    try:
-        out, _ = proc.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        sys.exit("FAIL mipvpnd did not stop on SIGTERM")
-    print(out)
-    check("exit", proc.returncode == 0, "rc %d" % proc.returncode)
+    out = run_daemon(MIPVPND, d + "/mipvpnd.conf")
 
     # The triple decapsulation: the user packets, TTL - 1, to the correspondent.
     got = rdpcap(d + "/inside_w0.pcap")

@@ -17,7 +17,6 @@ import hashlib
 import hmac
 import os
 import shutil
-import signal
 import struct
 import subprocess
 import sys
@@ -25,7 +24,7 @@ import tempfile
 import time
 
 import mipvpnd_util  # noqa: E402
-from mipvpnd_util import check, pcap_port  # noqa: E402
+from mipvpnd_util import check, pcap_port, run_daemon  # noqa: E402
 from scapy.all import ARP, Ether, IP, UDP, Raw, rdpcap, wrpcap  # noqa: E402
 from scapy.layers.ipsec import ESP, SecurityAssociation  # noqa: E402
 from scapy.layers.mobileip import MobileIP, MobileIPRRQ  # noqa: E402
@@ -109,17 +108,7 @@ def run(d):
 
     r = subprocess.run([MIPVPND, "--check", "-c", d + "/mipvpnd.conf"], capture_output=True, text=True)
     check("check", r.returncode == 0, r.stdout + r.stderr)
-    proc = subprocess.Popen([MIPVPND, "-c", d + "/mipvpnd.conf", "--idle-sleep-us", "200"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    time.sleep(3)  # net_pcap reads its files once; the control thread answers within a tick
-    proc.send_signal(signal.SIGTERM)
-    try:
-        out, _ = proc.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        sys.exit("FAIL mipvpnd did not stop on SIGTERM")
-    print(out)
-    check("exit", proc.returncode == 0, "rc %d" % proc.returncode)
+    out = run_daemon(MIPVPND, d + "/mipvpnd.conf")
 
     # Inside: the three inner datagrams, TTL - 1, to the correspondent's MAC.
     got = rdpcap(d + "/inside_w0.pcap")

@@ -21,3 +21,30 @@ def pcap_port(d, name, n, addr, mac, internal):
         n, d, name, d, name, d, name)
     return '{ name = "%s"; device = "%s"; address = "%s"; mac = "%s"; internal = %s; }' % (
         name, dev, addr, mac, "true" if internal else "false")
+
+
+def stop_daemon(proc):
+    """SIGTERM a running mipvpnd, wait for it (bounded), print its output,
+    check it exited 0; returns the output."""
+    import signal
+    import subprocess
+    proc.send_signal(signal.SIGTERM)
+    try:
+        out, _ = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        sys.exit("FAIL mipvpnd did not stop on SIGTERM")
+    print(out)
+    check("exit", proc.returncode == 0, "rc %d" % proc.returncode)
+    return out
+
+
+def run_daemon(mipvpnd, conf, seconds=3):
+    """Run mipvpnd -c conf for a few seconds (net_pcap ports read their
+    files once; the control thread answers within a tick), then stop it."""
+    import subprocess
+    import time
+    proc = subprocess.Popen([mipvpnd, "-c", conf, "--idle-sleep-us", "200"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    time.sleep(seconds)
+    return stop_daemon(proc)

@@ -14,7 +14,6 @@ usage: telemetry_mipvpnd.py MIPVPND MIPVPNCTL
 import json
 import os
 import shutil
-import signal
 import struct
 import subprocess
 import sys
@@ -22,7 +21,7 @@ import tempfile
 import time
 
 import mipvpnd_util  # noqa: E402
-from mipvpnd_util import check, pcap_port  # noqa: E402
+from mipvpnd_util import check, pcap_port, stop_daemon  # noqa: E402
 from scapy.all import Ether, IP, Raw, wrpcap  # noqa: E402
 
 MIPVPND, MIPVPNCTL = sys.argv[1], sys.argv[2]
@@ -230,14 +229,7 @@ def run(d):
     r = subprocess.run([MIPVPNCTL, "--file-prefix", PREFIX + "-none", "stats"], capture_output=True, text=True)
     check("no daemon: exit 1", r.returncode == 1 and "cannot connect" in r.stderr, r.stderr)
 
-    proc.send_signal(signal.SIGTERM)
-    try:
-        out, _ = proc.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        sys.exit("FAIL mipvpnd did not stop on SIGTERM")
-    print(out)
-    check("exit", proc.returncode == 0, "rc %d" % proc.returncode)
+    out = stop_daemon(proc)
     for what in ["SA 0x2001 out added", "SA 0x2001 out removed", "operator binding 198.51.100.50 -> 192.0.2.77",
                  "binding 10.1.5.5 removed"]:
         check("log: " + what, what in out, out)
