@@ -171,9 +171,10 @@ HaSectionConfig read_ha_section(Reader& r, const Setting& s, HaRole role, const 
       const std::string ep = index(bp, i);
       if (!r.check_group(g, ep, {"home", "care_of"})) continue;
       StaticBindingConfig b;
-      const bool ok = r.need(g, ep, "home", &b.home, &Reader::addr) &
-                      r.need(g, ep, "care_of", &b.care_of, &Reader::addr);
-      if (!ok) continue;
+      /* Both read (and reported) before either failure counts. */
+      const bool have_home = r.need(g, ep, "home", &b.home, &Reader::addr);
+      const bool have_coa = r.need(g, ep, "care_of", &b.care_of, &Reader::addr);
+      if (!have_home || !have_coa) continue;
       if (b.home.host() == 0 || b.care_of.host() == 0 || b.care_of == b.home) {
         r.error(g, ep, "a binding needs a home address and a different, non-zero care-of address");
         continue;
