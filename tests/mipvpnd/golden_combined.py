@@ -6,6 +6,9 @@ section 2) on net_pcap ports, with operator bindings from the configuration:
   inside in:   IP(CN -> i-HoA) / UDP
   outside out: IP(x-HA -> CoA) / IP(GW -> x-HoA) / ESP / IP(i-HA -> VPN-TIA) / IP(CN -> i-HoA) / UDP
                                                                      (the triple encapsulation)
+  outside in:  IP(CoA -> x-HA) / IP(x-HoA -> GW) / ESP / IP(VPN-TIA -> i-HA) / UDP 434 / Registration Request
+  outside out (control queue): the Registration Reply, code 0, with the Trusted Networks Configured
+               extension (RFC 5265 3.4), back through ESP and the x-MIP tunnel (RFC 5265 4.3)
 
 scapy builds the mobile node's packets (its own SecurityAssociation for the
 ESP layer) and opens ours layer by layer; tshark decrypts our ESP and must
@@ -20,7 +23,7 @@ import sys
 import tempfile
 
 import mipvpnd_util  # noqa: E402
-from mipvpnd_util import check, pcap_port, run_daemon  # noqa: E402
+from mipvpnd_util import check, ntp_now, pcap_port, run_daemon, signed_rrq  # noqa: E402
 from scapy.all import Ether, IP, UDP, Raw, rdpcap, wrpcap  # noqa: E402
 from scapy.layers.ipsec import ESP, SecurityAssociation  # noqa: E402
 
@@ -36,6 +39,7 @@ IHA, TIA, IHOA, CN = "10.1.0.2", "10.99.0.5", "10.10.0.5", "10.1.0.20"
 SPI_IN, SPI_OUT = 0x1001, 0x2001
 KEY_IN = bytes(range(0x10, 0x24))    # AES-128 key || 4-byte salt (RFC 4106)
 KEY_OUT = bytes(range(0x40, 0x54))
+MN_SPI, MN_KEY = 256, bytes.fromhex("25191ae63fa7027f453ef34924953506")
 
 
 def config(d):
@@ -54,7 +58,9 @@ def config(d):
         'vpngw = { address = "%s"; allow_static_gcm = true; sas = ( %s, %s ); };' % (
             GW, sa % (SPI_IN, "in", KEY_IN.hex(), XHOA, GW, TIA), sa % (SPI_OUT, "out", KEY_OUT.hex(), GW, XHOA, TIA)),
         'iha = { addresses = ["%s"]; trusted_networks = ["10.99.0.0/16"];'
-        ' bindings = ( { home = "%s"; care_of = "%s"; } ); };' % (IHA, IHOA, TIA),
+        ' bindings = ( { home = "%s"; care_of = "%s"; } );'
+        ' mobile_nodes = ( { home = "%s"; nai = "mn1@example.org"; spi = %d; key = "%s"; } ); };' % (
+            IHA, IHOA, TIA, IHOA, MN_SPI, MN_KEY.hex()),
     ]) + "\n"
 
 
@@ -65,6 +71,9 @@ def run(d):
             for i in range(4)]
     cvc = [IP(src=COA, dst=XHA) / mn_sa.encrypt(IP(src=TIA, dst=IHA) / u, seq_num=i + 1)
            for i, u in enumerate(user)]
+    # The i-HA registration through the tunnel: co-located care-of address = VPN-TIA.
+    rrq = IP(src=TIA, dst=IHA) / UDP(sport=434, dport=434) / Raw(signed_rrq(IHOA, IHA, TIA, ntp_now(), MN_SPI, MN_KEY))
+    cvc.append(IP(src=COA, dst=XHA) / mn_sa.encrypt(rrq, seq_num=len(cvc) + 1))
     wrpcap(d + "/outside_in.pcap", [Ether(src=ROUTER_MAC, dst=OUT_MAC) / p for p in cvc])
     reply = IP(src=CN, dst=IHOA, ttl=30, id=7) / UDP(sport=34500, dport=33434) / Raw(b"to mn")
     wrpcap(d + "/inside_in.pcap", [Ether(src=CN_MAC, dst=IN_MAC) / reply])
@@ -110,8 +119,26 @@ def run(d):
     check("tshark esp", t.returncode == 0 and fields[0] == "1", t.stdout + t.stderr)
     check("tshark layers", fields[-1].split(",")[:4] == [XHA, GW, IHA, CN], t.stdout)
 
-    for what in ["stage xmip_decap 4", "stage esp_inb 4", "stage imip_decap 4", "stage imip_encap 1",
-                 "stage esp_outb 1", "stage xmip_encap 1", "xha: bindings 1", "iha: bindings 1"]:
+    # The registration reply: on the control queue, through ESP and the x-MIP tunnel.
+    got = rdpcap(d + "/outside_ctl.pcap")
+    check("rrp count", len(got) == 1, [p.summary() for p in got])
+    p = got[0]
+    check("rrp x-MIP", p[IP].src == XHA and p[IP].dst == COA and p[IP].proto == 4, p.summary())
+    inner = gw_sa.decrypt(IP(bytes(p[IP].payload)))
+    check("rrp addresses", inner.src == IHA and inner.dst == TIA and UDP in inner and inner[UDP].sport == 434,
+          inner.summary())
+    body = bytes(inner[UDP].payload)
+    check("rrp code 0", body[0] == 3 and body[1] == 0, body[:4].hex())
+    exts = body[20:]
+    kinds = []
+    while len(exts) >= 2:
+        kinds.append(exts[0])
+        exts = exts[2 + exts[1]:]
+    check("rrp TNC before MN-HA auth", 149 in kinds and 32 in kinds and kinds.index(149) < kinds.index(32), kinds)
+
+    for what in ["stage xmip_decap 5", "stage esp_inb 5", "stage imip_decap 4", "stage imip_encap 1",
+                 "stage esp_outb 2", "stage xmip_encap 2", "stage punt 1", "registrations 1", "replies_sent 1",
+                 "xha: bindings 1", "iha: bindings 1 registered 2"]:
         check("summary: " + what, what in out, out)
     print("golden combined: %d checks passed" % mipvpnd_util.checked)
 

@@ -13,21 +13,17 @@ counted by reason in the daemon's exit summary.
 
 usage: golden_mipvpnd.py MIPVPND
 """
-import hashlib
-import hmac
 import os
 import shutil
 import struct
 import subprocess
 import sys
 import tempfile
-import time
 
 import mipvpnd_util  # noqa: E402
-from mipvpnd_util import check, pcap_port, run_daemon  # noqa: E402
+from mipvpnd_util import check, ntp_now, pcap_port, run_daemon, signed_rrq  # noqa: E402
 from scapy.all import ARP, Ether, IP, UDP, Raw, rdpcap, wrpcap  # noqa: E402
 from scapy.layers.ipsec import ESP, SecurityAssociation  # noqa: E402
-from scapy.layers.mobileip import MobileIP, MobileIPRRQ  # noqa: E402
 
 MIPVPND = sys.argv[1]
 TSHARK = shutil.which("tshark")
@@ -43,15 +39,8 @@ KEY_IN = bytes(range(0x10, 0x24))    # AES-128 key || 4-byte salt (RFC 4106)
 KEY_OUT = bytes(range(0x40, 0x54))
 MN_SPI, MN_KEY = 300, bytes.fromhex("a87a7be5629f2d47f2839c370531778e")
 
-def ext(t, data):
-    return bytes([t, len(data)]) + data
-
-
 def rrq(ident):
-    p = MobileIP(type=1) / MobileIPRRQ(flags=0, lifetime=600, homeaddr=XHOA, haaddr=XHA,
-                                       coaddr=COA, id=ident) / Raw(ext(131, b"mn1@example.org"))
-    head = bytes(p) + bytes([32, 20]) + struct.pack("!I", MN_SPI)
-    return head + hmac.new(MN_KEY, head, hashlib.md5).digest()
+    return signed_rrq(XHOA, XHA, COA, ident, MN_SPI, MN_KEY)
 
 
 def config(d):
@@ -90,7 +79,7 @@ def run(d):
     inner = [IP(src=TIA, dst=CN, ttl=20, id=100 + i) / UDP(sport=33434, dport=34500) / Raw(b"user %d" % i)
              for i in range(3)]
     esp = [mn_sa.encrypt(p, seq_num=i + 1) for i, p in enumerate(inner)]
-    now_ntp = (int(time.time()) + 2208988800) << 32
+    now_ntp = ntp_now()
     eth = Ether(src=GW_MAC, dst=OUT_MAC)
     outside_in = [
         Ether(src=GW_MAC, dst="ff:ff:ff:ff:ff:ff") / ARP(op=1, hwsrc=GW_MAC, psrc=ROUTER, pdst=GW),

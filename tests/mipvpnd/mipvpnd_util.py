@@ -48,3 +48,28 @@ def run_daemon(mipvpnd, conf, seconds=3):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     time.sleep(seconds)
     return stop_daemon(proc)
+
+
+def mip_ext(t, data):
+    """A Mobile IP extension: type, length, data (RFC 5944 1.9)."""
+    return bytes([t, len(data)]) + data
+
+
+def signed_rrq(home, ha, coa, ident, spi, key, nai=b"mn1@example.org", lifetime=600):
+    """A Registration Request (scapy) with an NAI (RFC 2794) and the MN-HA
+    authenticator, HMAC-MD5 over the message up to the SPI (RFC 5944 3.5.1)."""
+    import hashlib
+    import hmac
+    import struct
+    from scapy.all import Raw
+    from scapy.layers.mobileip import MobileIP, MobileIPRRQ
+    p = MobileIP(type=1) / MobileIPRRQ(flags=0, lifetime=lifetime, homeaddr=home, haaddr=ha,
+                                       coaddr=coa, id=ident) / Raw(mip_ext(131, nai))
+    head = bytes(p) + bytes([32, 20]) + struct.pack("!I", spi)
+    return head + hmac.new(key, head, hashlib.md5).digest()
+
+
+def ntp_now():
+    """The current time as a 64-bit NTP timestamp (RFC 5944 5.7.1 identification)."""
+    import time
+    return (int(time.time()) + 2208988800) << 32
