@@ -11,27 +11,10 @@
 #include "mip/replay.h"
 #include "mipvpnd/punt.h"
 #include "mipvpnd/telemetry.h"
+#include "mipvpnd/util.h"
 #include "runtime/runtime.h"
 
 namespace mipvpn {
-
-namespace {
-
-uint64_t ntp_now() noexcept {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  /* NTP fraction: nanoseconds * 2^32 / 10^9 */
-  const auto frac = static_cast<uint32_t>((static_cast<uint64_t>(ts.tv_nsec) << 32) / 1000000000u);
-  return mip_ntp_from_unix(static_cast<uint64_t>(ts.tv_sec), frac);
-}
-
-std::string hex32(uint32_t v) {
-  char b[16];
-  std::snprintf(b, sizeof b, "0x%x", v);
-  return b;
-}
-
-}  // namespace
 
 Appliance::Appliance(const Config& cfg, const ApplianceOptions& opt) : cfg_(cfg), opt_(opt) {}
 
@@ -66,7 +49,7 @@ std::unique_ptr<Appliance> Appliance::build(const Config& cfg, const ApplianceOp
     for (size_t i = 0; i < s.bindings.size(); ++i) {
       BindingCoa e;
       e.care_of = s.bindings[i].care_of;
-      const std::string why = ha->add_operator_binding(s.bindings[i].home, e, 0, ntp_now());
+      const std::string why = ha->add_operator_binding(s.bindings[i].home, e, 0, ha_now_ntp());
       if (!why.empty()) {
         *err = std::string(name) + ".bindings[" + std::to_string(i) + "]: " + why;
         return nullptr;
@@ -157,7 +140,7 @@ void Appliance::on_punt(Runtime& rt, CtlPkt& p) noexcept {
   m.src_port = d.sport;
   m.dst = d.dst;
   m.internal_iface = p.port < cfg_.ports.size() && cfg_.ports[p.port].internal;
-  m.now_ntp = ntp_now();
+  m.now_ntp = ha_now_ntp();
   std::array<std::byte, 1024> reply;
   const HaVerdict v = ha->process_request(d.payload, m, reply);
   rt.free(p);
@@ -225,7 +208,7 @@ void Appliance::tick(Runtime& rt) noexcept {
   const auto now = static_cast<uint64_t>(std::time(nullptr));
   if (now != last_expire_s_) {
     last_expire_s_ = now;
-    const uint64_t t = ntp_now();
+    const uint64_t t = ha_now_ntp();
     for (auto [name, ha] : {std::pair{"x-HA", xha_.get()}, std::pair{"i-HA", iha_.get()}}) {
       if (!ha) continue;
       const size_t n = ha->expire(t);

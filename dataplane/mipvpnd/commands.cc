@@ -22,6 +22,7 @@
 #include "mipvpnd/appliance.h"
 #include "mipvpnd/ctl_params.h"
 #include "mipvpnd/telemetry.h"
+#include "mipvpnd/util.h"
 #include "mip/replay.h"
 #include "runtime/runtime.h"
 
@@ -34,17 +35,10 @@ uint64_t relaxed(const uint64_t& v) noexcept {
   return std::atomic_ref<uint64_t>(const_cast<uint64_t&>(v)).load(std::memory_order_relaxed);
 }
 
-std::string hex32(uint32_t v) {
-  char b[16];
-  std::snprintf(b, sizeof b, "0x%x", v);
-  return b;
-}
-
 std::string prefix_str(const Ipv4Prefix& p) { return p.addr.str() + "/" + std::to_string(p.len); }
 
-uint32_t now_ntp_s() noexcept {
-  return static_cast<uint32_t>(static_cast<uint64_t>(std::time(nullptr)) + kNtpUnixOffset);
-}
+/* The home agents' clock in whole seconds (Binding expiry is kept so). */
+uint32_t now_ntp_s() noexcept { return static_cast<uint32_t>(ha_now_ntp() >> 32); }
 
 /* Bindings and SAs per reply: DPDK's telemetry answers at most 16 KiB. */
 constexpr uint32_t kBindingsPerReply = 48;
@@ -350,8 +344,7 @@ bool Appliance::cmd_binding_add(std::string_view params, std::string* msg) {
   c.encap = p.udp ? BindingEncap::kUdp : BindingEncap::kIpIp;
   c.peer = p.peer;
   c.peer_port = p.port;
-  const uint64_t now = static_cast<uint64_t>(now_ntp_s()) << 32;
-  const std::string e = ha->add_operator_binding(p.home, c, p.lifetime_s, now);
+  const std::string e = ha->add_operator_binding(p.home, c, p.lifetime_s, ha_now_ntp());
   if (!e.empty()) return *msg = e, false;
   *msg = std::string(role) + " binding " + p.home.str() + " -> " + p.coa.str() + " added";
   log_event(LogLevel::kInfo, "%s: operator binding %s -> %s (%s, lifetime %s) added", role, p.home.str().c_str(),
