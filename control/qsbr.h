@@ -24,6 +24,11 @@
  * happen before its release store of the token, which the writer's check
  * loads with acquire before it frees.
  *
+ * The grace periods can come from elsewhere instead (set_grace_period):
+ * the daemon hands the tables DPDK's rte_rcu_qsbr over its workers, so
+ * the workers report one quiescent state to one library and this class's
+ * own readers stay unused.
+ *
  * No allocation on the reader side; no DPDK.
  */
 #pragma once
@@ -35,6 +40,14 @@
 #include <vector>
 
 namespace mipvpn {
+
+/* An outside source of grace periods (e.g. rte_rcu_qsbr_start/_check
+ * with non-blocking check). Tokens must grow with each start(). */
+struct QsbrGracePeriod {
+  void* ctx = nullptr;
+  uint64_t (*start)(void* ctx) noexcept = nullptr;
+  bool (*check)(void* ctx, uint64_t token) noexcept = nullptr;
+};
 
 class Qsbr {
  public:
@@ -81,12 +94,22 @@ class Qsbr {
     readers_[id].cnt.store(token_.load(std::memory_order_acquire), std::memory_order_release);
   }
 
+  /* Writer: take grace periods from g from now on (g.start == nullptr:
+   * back to this object's own readers). Tokens of the two sources do not
+   * compare: the writer switches only with nothing pending
+   * (HomeAgent::set_grace_period drains first). */
+  void set_grace_period(const QsbrGracePeriod& g) noexcept { ext_ = g; }
+
   /* Writer: call after unpublishing; objects unpublished before may be
    * freed once check(token) is true. */
-  uint64_t start() noexcept { return token_.fetch_add(1, std::memory_order_acq_rel) + 1; }
+  uint64_t start() noexcept {
+    if (ext_.start) return ext_.start(ext_.ctx);
+    return token_.fetch_add(1, std::memory_order_acq_rel) + 1;
+  }
 
   /* Writer: every online reader passed a quiescent state since start(). */
   bool check(uint64_t token) const noexcept {
+    if (ext_.check) return ext_.check(ext_.ctx, token);
     for (const auto& r : readers_) {
       if (!r.used.load(std::memory_order_acquire)) continue;
       const uint64_t c = r.cnt.load(std::memory_order_acquire);
@@ -102,6 +125,7 @@ class Qsbr {
     std::atomic<bool> used;
   };
   alignas(64) std::atomic<uint64_t> token_{1};
+  QsbrGracePeriod ext_;
   Reader readers_[kMaxReaders];
 };
 

@@ -220,6 +220,14 @@ class HomeAgent {
   const BindingTable& bindings() const noexcept { return *table_; }
   BindingTable& bindings_mut() noexcept { return *table_; }
   Qsbr& qsbr() noexcept { return qsbr_; }
+  /* Take the binding table's grace periods from g (e.g. rte_rcu_qsbr over
+   * the workers; an empty g: this agent's own Qsbr readers again). Frees
+   * what is retired first, so only when no reader holds a record: before
+   * the readers start or after they stopped. */
+  void set_grace_period(const QsbrGracePeriod& g) noexcept {
+    rc_.drain();
+    qsbr_.set_grace_period(g);
+  }
   const HaCounters& counters() const noexcept { return ctr_; }
   const HaConfig& config() const noexcept { return cfg_; }
   const RateLimitedLog& log() const noexcept { return log_; }

@@ -106,12 +106,6 @@ HomeAgent* Appliance::agent_for(Ipv4Addr dst) noexcept {
   return nullptr;
 }
 
-void Appliance::quiescent_hook(unsigned worker, void* ctx) noexcept {
-  auto* a = static_cast<Appliance*>(ctx);
-  if (a->xha_ && worker < a->xha_readers_.size()) a->xha_->qsbr().quiescent(a->xha_readers_[worker]);
-  if (a->iha_ && worker < a->iha_readers_.size()) a->iha_->qsbr().quiescent(a->iha_readers_[worker]);
-}
-
 void Appliance::on_punt(Runtime& rt, CtlPkt& p) noexcept {
   if (p.arp) {
     /* The runtime answers ARP itself (punt_arp is off): not expected here. */
@@ -266,19 +260,19 @@ int Appliance::run(std::string* err) {
   for (const std::string& n : rt->notes())
     if (!opt_.quiet) std::printf("mipvpnd: %s\n", n.c_str());
 
-  /* Every worker is a reader of the binding tables (control/qsbr.h). */
-  auto readers = [&](HomeAgent* ha, std::vector<uint32_t>& ids) {
-    ids.clear();
-    if (!ha) return;
-    for (unsigned w = 0; w < rt->workers(); ++w) {
-      ids.push_back(ha->qsbr().reader_register());
-      ha->qsbr().reader_online(ids.back());
-    }
-  };
-  readers(xha_.get(), xha_readers_);
-  readers(iha_.get(), iha_readers_);
+  /* The binding tables take their grace periods from the runtime's
+   * rte_rcu_qsbr, like every other table the workers read: one quiescent
+   * report per worker loop for all of them. */
+  QsbrGracePeriod gp;
+  gp.ctx = rt.get();
+  gp.start = [](void* c) noexcept { return static_cast<Runtime*>(c)->rcu_start(); };
+  gp.check = [](void* c, uint64_t t) noexcept { return static_cast<Runtime*>(c)->rcu_check(t); };
+  for (HomeAgent* ha : {xha_.get(), iha_.get()})
+    if (ha) ha->set_grace_period(gp);
 
-  if (const RtStatus st = rt->start(&Appliance::quiescent_hook, this); !st.ok()) {
+  if (const RtStatus st = rt->start(); !st.ok()) {
+    for (HomeAgent* ha : {xha_.get(), iha_.get()})
+      if (ha) ha->set_grace_period(QsbrGracePeriod{});
     *err = st.error;
     return 1;
   }
@@ -295,6 +289,10 @@ int Appliance::run(std::string* err) {
   chan_.close();
   rt->stop();
   reclaim_retired(rt.get(), true);
+  /* The workers are stopped: free what the binding tables retired, and
+   * leave the runtime's grace periods before it goes. */
+  for (HomeAgent* ha : {xha_.get(), iha_.get()})
+    if (ha) ha->set_grace_period(QsbrGracePeriod{});
   final_stage_ = StageCounters{};
   auto add = [this](const StageCounters& c) {
     final_stage_.rx += c.rx;
@@ -308,14 +306,6 @@ int Appliance::run(std::string* err) {
   runtime_counts_ = rt->counts();
   pipelines_.clear();
   rt.reset();
-  for (auto [ha, ids] : {std::pair{xha_.get(), &xha_readers_}, std::pair{iha_.get(), &iha_readers_}}) {
-    if (!ha) continue;
-    for (uint32_t id : *ids) {
-      ha->qsbr().reader_offline(id);
-      ha->qsbr().reader_unregister(id);
-    }
-    ids->clear();
-  }
   if (!opt_.quiet) std::printf("%s", summary().c_str());
   return 0;
 }

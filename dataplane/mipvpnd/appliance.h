@@ -79,7 +79,6 @@ class Appliance {
   Appliance(const Config& cfg, const ApplianceOptions& opt);
   void tick(Runtime& rt) noexcept;
   HomeAgent* agent_for(Ipv4Addr dst) noexcept;
-  static void quiescent_hook(unsigned worker, void* ctx) noexcept;
 
   /* An SA we own: the engine's object and what telemetry shows of it. */
   struct SaRec {
@@ -123,7 +122,6 @@ class Appliance {
   std::unique_ptr<ServerPipeline> ctl_pipeline_;  /* the control thread's own */
   RtCounts runtime_counts_{};
   /* Reader ids of each worker in each home agent's QSBR (binding tables). */
-  std::vector<uint32_t> xha_readers_, iha_readers_;
   ControlCounters ctl_;
   StageCounters final_stage_{};
   uint64_t last_expire_s_ = 0;

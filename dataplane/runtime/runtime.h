@@ -104,7 +104,8 @@ struct CtlPkt {
 
 using PipelineFactory = std::function<std::unique_ptr<Pipeline>(unsigned worker)>;
 /* Called by each worker after each loop iteration (after its own
- * rte_rcu_qsbr_quiescent), e.g. to report to control/qsbr.h readers. */
+ * rte_rcu_qsbr_quiescent), for a caller with its own readers (mipvpnd needs
+ * none: its binding tables take grace periods from rcu_start/rcu_check). */
 using QuiescentHook = void (*)(unsigned worker, void* ctx) noexcept;
 
 class Runtime;

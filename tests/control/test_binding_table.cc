@@ -55,6 +55,42 @@ TEST(Qsbr, GracePeriodWaitsForOnlineReadersOnly) {
   q.reader_unregister(r2);
 }
 
+/* The daemon's case: grace periods from outside (rte_rcu_qsbr over the
+ * workers), this object's readers unused. */
+TEST(Qsbr, OutsideGracePeriods) {
+  struct Fake {
+    uint64_t started = 0, passed = 0;
+  } f;
+  QsbrGracePeriod g;
+  g.ctx = &f;
+  g.start = [](void* c) noexcept { return ++static_cast<Fake*>(c)->started; };
+  g.check = [](void* c, uint64_t t) noexcept { return static_cast<Fake*>(c)->passed >= t; };
+  Qsbr q;
+  QsbrReclaimer rc(q);
+  const uint32_t r = q.reader_register();
+  q.reader_online(r);  /* ignored while the outside source rules */
+  q.set_grace_period(g);
+  int freed = 0;
+  auto fn = [](void*, void* ctx) noexcept { ++*static_cast<int*>(ctx); };
+  int obj;
+  rc.retire(&obj, fn, &freed);
+  rc.retire(&obj, fn, &freed);
+  EXPECT_EQ(f.started, 2u);
+  EXPECT_EQ(rc.reclaim(), 0u);
+  f.passed = 1;
+  EXPECT_EQ(rc.reclaim(), 1u);  /* in order: the second is still protected */
+  f.passed = 2;
+  EXPECT_EQ(rc.reclaim(), 1u);
+  EXPECT_EQ(freed, 2);
+  /* Back to the own readers: r is online and has not reported. */
+  q.set_grace_period(QsbrGracePeriod{});
+  rc.retire(&obj, fn, &freed);
+  EXPECT_EQ(rc.reclaim(), 0u);
+  q.quiescent(r);
+  EXPECT_EQ(rc.reclaim(), 1u);
+  q.reader_unregister(r);
+}
+
 TEST(Qsbr, RegisterRunsOut) {
   Qsbr q;
   for (uint32_t i = 0; i < Qsbr::kMaxReaders; ++i) EXPECT_EQ(q.reader_register(), i);
