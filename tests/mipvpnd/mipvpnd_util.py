@@ -73,3 +73,169 @@ def ntp_now():
     """The current time as a 64-bit NTP timestamp (RFC 5944 5.7.1 identification)."""
     import time
     return (int(time.time()) + 2208988800) << 32
+
+
+def signed_rrq_ext(home, ha, coa, ident, spi, key, flags=0, exts=b"", nai=b"mn1@example.org", lifetime=600):
+    """signed_rrq with the request's flag bits (RFC 5944 3.3: S B D M G r T x)
+    and extensions placed after the NAI, before the MN-HA authenticator, so
+    that it covers them (e.g. the UDP Tunnel Request, udp_tunnel_req())."""
+    import hashlib
+    import hmac
+    import struct
+    from scapy.all import Raw
+    from scapy.layers.mobileip import MobileIP, MobileIPRRQ
+    p = MobileIP(type=1) / MobileIPRRQ(flags=flags, lifetime=lifetime, homeaddr=home, haaddr=ha,
+                                       coaddr=coa, id=ident) / Raw(mip_ext(131, nai) + exts)
+    head = bytes(p) + bytes([32, 20]) + struct.pack("!I", spi)
+    return head + hmac.new(key, head, hashlib.md5).digest()
+
+
+def udp_tunnel_req(force=False):
+    """RFC 3519 3.1 UDP Tunnel Request (144, short format, length 6):
+    sub-type 0, reserved, F (force) flag, encapsulation 4 (IP-in-IP), reserved."""
+    return bytes([144, 6, 0, 0, 0x80 if force else 0, 4, 0, 0])
+
+
+def mip_exts(body, fixed):
+    """The (type, data) of the extensions after a Mobile IP message's fixed
+    part (24 bytes for a request, 20 for a reply), in order (RFC 5944 1.8)."""
+    out = []
+    rest = body[fixed:]
+    while len(rest) >= 2:
+        out.append((rest[0], rest[2:2 + rest[1]]))
+        rest = rest[2 + rest[1]:]
+    return out
+
+
+# --- a daemon fed live: net_pcap ports that read a veth inside a network
+# namespace (rx_iface_in), so that the test decides when each packet
+# arrives (a registration before the traffic that needs its binding), and
+# write pcap files as in pcap_port(). Telemetry (DPDK's socket) says when
+# the daemon has taken what was sent.
+
+class LiveNet:
+    """A network namespace with one veth pair per port name: the daemon
+    reads dNAME... (the inner end) through net_pcap, the test writes the
+    outer end with scapy's sendp(). The calling thread enters the
+    namespace (the daemon started from it runs there too); close() deletes
+    it with its links."""
+
+    def __init__(self, names):
+        import ctypes
+        import os
+        import subprocess
+        self.ns = "mvg%d" % os.getpid()
+        self.names = list(names)
+        subprocess.run(["ip", "netns", "add", self.ns], check=True)
+        for i, _ in enumerate(self.names):
+            inner, outer = "md%d" % i, "ms%d" % i
+            subprocess.run(["ip", "-n", self.ns, "link", "add", inner, "type", "veth", "peer", "name", outer],
+                           check=True)
+        libc = ctypes.CDLL(None, use_errno=True)
+        fd = os.open("/run/netns/" + self.ns, os.O_RDONLY)
+        if libc.setns(fd, 0x40000000) != 0:  # CLONE_NEWNET
+            sys.exit("FAIL setns: errno %d" % ctypes.get_errno())
+        os.close(fd)
+        for i, _ in enumerate(self.names):
+            for dev in ("md%d" % i, "ms%d" % i):
+                # No IPv6 (router solicitations, MLD): the ports see only what the test sends.
+                try:
+                    with open("/proc/sys/net/ipv6/conf/%s/disable_ipv6" % dev, "w") as f:
+                        f.write("1")
+                except OSError:
+                    pass
+                subprocess.run(["ip", "link", "set", dev, "up"], check=True)
+
+    def port(self, d, name, n, addr, mac, internal):
+        """A mipvpnd port that reads the veth of `name` and writes
+        NAME_w0.pcap (worker) and NAME_ctl.pcap (control thread) in d."""
+        i = self.names.index(name)
+        dev = "net_pcap%d,rx_iface_in=md%d,tx_pcap=%s/%s_w0.pcap,tx_pcap=%s/%s_ctl.pcap" % (
+            n, i, d, name, d, name)
+        return '{ name = "%s"; device = "%s"; address = "%s"; mac = "%s"; internal = %s; }' % (
+            name, dev, addr, mac, "true" if internal else "false")
+
+    def send(self, name, frames):
+        """Frames (scapy Ether packets) into the port `name`, in order."""
+        from scapy.all import sendp
+        sendp(frames, iface="ms%d" % self.names.index(name), verbose=False)
+
+    def close(self):
+        import subprocess
+        subprocess.run(["ip", "netns", "del", self.ns], check=False)
+
+
+def telemetry(prefix, cmd):
+    """One DPDK telemetry command (v2 socket of the EAL file prefix) -> its value."""
+    import json
+    import os
+    import socket
+    base = "/var/run/dpdk" if os.getuid() == 0 else (os.environ.get("XDG_RUNTIME_DIR") or "/tmp") + "/dpdk"
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        s.settimeout(5)
+        s.connect("%s/%s/dpdk_telemetry.v2" % (base, prefix))
+        s.recv(16384)  # the greeting
+        s.send(cmd.encode())
+        return json.loads(s.recv(1 << 20).decode())[cmd.split(",")[0]]
+    finally:
+        s.close()
+
+
+class LiveDaemon:
+    """mipvpnd -c conf running until stop(); the EAL file prefix of the
+    configuration reaches its telemetry."""
+
+    def __init__(self, mipvpnd, conf, prefix):
+        import subprocess
+        import time
+        self.prefix = prefix
+        self.proc = subprocess.Popen([mipvpnd, "-c", conf, "--idle-sleep-us", "100"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for _ in range(200):
+            if self.proc.poll() is not None:
+                sys.exit("FAIL mipvpnd exited %d at start:\n%s" % (self.proc.returncode, self.proc.stdout.read()))
+            try:
+                if isinstance(self.stats(), dict):  # null until the runtime runs
+                    return
+            except (OSError, ValueError, KeyError):
+                pass
+            time.sleep(0.05)
+        self.proc.kill()
+        sys.exit("FAIL mipvpnd offers no telemetry:\n%s" % self.proc.communicate()[0])
+
+    def stats(self):
+        return telemetry(self.prefix, "/mipvpn/stats")
+
+    def drops(self):
+        return telemetry(self.prefix, "/mipvpn/drops")
+
+    def wait(self, what, pred, timeout=10):
+        """Poll /mipvpn/stats until pred(stats) holds; FAIL with `what` after timeout s."""
+        import time
+        end = time.time() + timeout
+        while True:
+            st = self.stats()
+            if pred(st):
+                return st
+            if time.time() > end:
+                self.proc.kill()
+                sys.exit("FAIL waiting for %s: %s\n%s" % (what, st, self.proc.communicate()[0]))
+            time.sleep(0.05)
+
+    def wait_rx(self, n, timeout=10):
+        """Until the ports took n frames in all and the control thread has
+        handled every punt (nothing left in the punt rings)."""
+        import time
+        self.wait("%d frames received" % n, lambda st: st["ports"]["rx"] >= n, timeout)
+        time.sleep(0.2)  # the control thread's next ticks
+        return self.stats()
+
+    def stop(self):
+        return stop_daemon(self.proc)
+
+    def kill(self):
+        """End it if it still runs (a test that failed half-way)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
