@@ -184,25 +184,32 @@ def telemetry(prefix, cmd):
 
 class LiveDaemon:
     """mipvpnd -c conf running until stop(); the EAL file prefix of the
-    configuration reaches its telemetry."""
+    configuration reaches its telemetry. Its output goes to a file (log),
+    not a pipe: a daemon that logs a lot never blocks on it."""
 
-    def __init__(self, mipvpnd, conf, prefix):
+    def __init__(self, mipvpnd, conf, prefix, log=None):
         import subprocess
         import time
         self.prefix = prefix
+        self.log = log or conf + ".log"
+        self.logf = open(self.log, "w")
         self.proc = subprocess.Popen([mipvpnd, "-c", conf, "--idle-sleep-us", "100"],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                     stdout=self.logf, stderr=subprocess.STDOUT, text=True)
         for _ in range(200):
             if self.proc.poll() is not None:
-                sys.exit("FAIL mipvpnd exited %d at start:\n%s" % (self.proc.returncode, self.proc.stdout.read()))
+                sys.exit("FAIL mipvpnd exited %d at start:\n%s" % (self.proc.returncode, self.output()))
             try:
                 if isinstance(self.stats(), dict):  # null until the runtime runs
                     return
             except (OSError, ValueError, KeyError):
                 pass
             time.sleep(0.05)
-        self.proc.kill()
-        sys.exit("FAIL mipvpnd offers no telemetry:\n%s" % self.proc.communicate()[0])
+        self.kill()
+        sys.exit("FAIL mipvpnd offers no telemetry:\n%s" % self.output())
+
+    def output(self):
+        with open(self.log) as f:
+            return f.read()
 
     def stats(self):
         return telemetry(self.prefix, "/mipvpn/stats")
@@ -219,8 +226,8 @@ class LiveDaemon:
             if pred(st):
                 return st
             if time.time() > end:
-                self.proc.kill()
-                sys.exit("FAIL waiting for %s: %s\n%s" % (what, st, self.proc.communicate()[0]))
+                self.kill()
+                sys.exit("FAIL waiting for %s: %s\n%s" % (what, st, self.output()[-5000:]))
             time.sleep(0.05)
 
     def wait_rx(self, n, timeout=10):
@@ -231,8 +238,22 @@ class LiveDaemon:
         time.sleep(0.2)  # the control thread's next ticks
         return self.stats()
 
-    def stop(self):
-        return stop_daemon(self.proc)
+    def stop(self, show=60):
+        """SIGTERM, wait (bounded), print the last `show` lines of its
+        output, check it exited 0; returns the whole output."""
+        import signal
+        import subprocess
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            sys.exit("FAIL mipvpnd did not stop on SIGTERM")
+        self.logf.close()
+        out = self.output()
+        print("\n".join(out.splitlines()[-show:]))
+        check("exit", self.proc.returncode == 0, "rc %d" % self.proc.returncode)
+        return out
 
     def kill(self):
         """End it if it still runs (a test that failed half-way)."""
