@@ -59,6 +59,8 @@ std::unique_ptr<Appliance> Appliance::build(const Config& cfg, const ApplianceOp
   };
   if (cfg.xha && !(a->xha_ = make_ha(*cfg.xha, "xha"))) return nullptr;
   if (cfg.iha && !(a->iha_ = make_ha(*cfg.iha, "iha"))) return nullptr;
+  if (cfg.xha) a->xha_log_ = RateLimitedLog(cfg.xha->ha.log_rate_per_s, cfg.xha->ha.log_burst);
+  if (cfg.iha) a->iha_log_ = RateLimitedLog(cfg.iha->ha.log_rate_per_s, cfg.iha->ha.log_burst);
 
   StageTablesBuilder b;
   b.roles(static_cast<uint8_t>((cfg.roles.xha ? kRoleXha : 0) | (cfg.roles.vpngw ? kRoleVpnGw : 0) |
@@ -106,6 +108,14 @@ HomeAgent* Appliance::agent_for(Ipv4Addr dst) noexcept {
   return nullptr;
 }
 
+bool Appliance::admit_registration_log(const HomeAgent* ha, const HaVerdict& v, uint64_t now_s) noexcept {
+  if (v.reply && v.code <= 1) return true;
+  RateLimitedLog& l = ha == xha_.get() ? xha_log_ : iha_log_;
+  if (l.admit(now_s)) return true;
+  ++ctl_.log_suppressed;
+  return false;
+}
+
 void Appliance::on_punt(Runtime& rt, CtlPkt& p) noexcept {
   if (p.arp) {
     /* The runtime answers ARP itself (punt_arp is off): not expected here. */
@@ -138,7 +148,7 @@ void Appliance::on_punt(Runtime& rt, CtlPkt& p) noexcept {
   std::array<std::byte, 1024> reply;
   const HaVerdict v = ha->process_request(d.payload, m, reply);
   rt.free(p);
-  {
+  if (admit_registration_log(ha, v, static_cast<uint64_t>(std::time(nullptr)))) {
     /* One event per registration (control plane), formatted without allocating. */
     const char* role = ha == xha_.get() ? "x-HA" : "i-HA";
     const uint32_t h = d.src.host();
@@ -332,7 +342,8 @@ std::string Appliance::summary() const {
     << " arp_failed " << r.arp.failed << " registrations "
     << c.registrations << " replies_sent " << c.replies_sent << " reply_no_route " << c.reply_no_route
     << " reply_send_failed " << c.reply_send_failed << " not_for_agent " << c.not_for_agent
-    << " ike_unhandled " << c.ike_unhandled << " other " << c.other << " expired " << c.expired << "\n";
+    << " ike_unhandled " << c.ike_unhandled << " other " << c.other << " expired " << c.expired
+    << " log_suppressed " << c.log_suppressed << "\n";
   for (auto [name, ha] : {std::pair{"xha", xha_.get()}, std::pair{"iha", iha_.get()}}) {
     if (!ha) continue;
     const HaCounters& h = ha->counters();

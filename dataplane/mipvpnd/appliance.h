@@ -45,6 +45,7 @@ struct ControlCounters {
   uint64_t ike_unhandled = 0;     /* IKE (500 / 4500 marker): no IKE bridge yet */
   uint64_t other = 0;             /* anything else punted */
   uint64_t expired = 0;           /* care-of addresses expired */
+  uint64_t log_suppressed = 0;    /* registration event lines held back by the rate limit */
 };
 
 class Appliance {
@@ -62,6 +63,15 @@ class Appliance {
 
   /* The control thread's handling of one punted packet (consumes it). */
   void on_punt(Runtime& rt, CtlPkt& p) noexcept;
+
+  /*
+   * Whether the event line about a registration may be written at now_s
+   * (seconds): refusals and drops, which anyone can send at line rate,
+   * pass a token bucket per home agent (its section's log_rate_per_s and
+   * log_burst, RFC 5265 4.3 asks to log them); acceptances always pass.
+   * What it holds back is counted in log_suppressed.
+   */
+  bool admit_registration_log(const HomeAgent* ha, const HaVerdict& v, uint64_t now_s) noexcept;
 
   const ControlCounters& control_counters() const noexcept { return ctl_; }
   HomeAgent* xha() noexcept { return xha_.get(); }
@@ -123,6 +133,7 @@ class Appliance {
   RtCounts runtime_counts_{};
   /* Reader ids of each worker in each home agent's QSBR (binding tables). */
   ControlCounters ctl_;
+  RateLimitedLog xha_log_, iha_log_;  /* registration event lines (admit_registration_log) */
   StageCounters final_stage_{};
   uint64_t last_expire_s_ = 0;
   uint16_t ip_id_ = 1;

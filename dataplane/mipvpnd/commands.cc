@@ -113,6 +113,7 @@ void Appliance::cmd_stats(Runtime* rt, TelDict& out) const {
   c.u64("ike_unhandled", ctl_.ike_unhandled);
   c.u64("other", ctl_.other);
   c.u64("expired", ctl_.expired);
+  c.u64("log_suppressed", ctl_.log_suppressed);
   for (auto [name, ha] : {std::pair{"xha", xha_.get()}, std::pair{"iha", iha_.get()}}) {
     if (!ha) continue;
     const HaCounters& h = ha->counters();

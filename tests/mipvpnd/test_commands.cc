@@ -211,5 +211,29 @@ TEST_F(Commands, BindingsPage) {
   EXPECT_TRUE(find(r.data, "b48"));
 }
 
+/* A registration flood must not become a log flood: refusals and drops
+ * pass the x-HA section's log_rate_per_s (1) and log_burst (5) defaults,
+ * acceptances always do, and what is held back is counted. */
+TEST_F(Commands, RegistrationLinesAreRateLimited) {
+  const HaVerdict refused{.reply = true, .len = 20, .code = 131};
+  const HaVerdict dropped{.reply = false, .len = 0, .code = 0, .drop = HaDrop::kBadType};
+  const HaVerdict accepted{.reply = true, .len = 20, .code = 0};
+  int admitted = 0;
+  for (int i = 0; i < 100; ++i)
+    admitted += app->admit_registration_log(app->xha(), i % 2 ? refused : dropped, 1000) ? 1 : 0;
+  EXPECT_EQ(admitted, 5);
+  EXPECT_EQ(app->control_counters().log_suppressed, 95u);
+  EXPECT_TRUE(app->admit_registration_log(app->xha(), accepted, 1000));
+  EXPECT_TRUE(app->admit_registration_log(app->xha(), refused, 1001));  /* one a second */
+  EXPECT_FALSE(app->admit_registration_log(app->xha(), refused, 1001));
+  EXPECT_EQ(app->control_counters().log_suppressed, 96u);
+  const CtlResult r = ask("stats");
+  const TelEntry* c = find(r.data, "control");
+  ASSERT_TRUE(c && c->d);
+  const TelEntry* n = find(*c->d, "log_suppressed");
+  ASSERT_TRUE(n);
+  EXPECT_EQ(n->u, 96u);
+}
+
 }  // namespace
 }  // namespace mipvpn
