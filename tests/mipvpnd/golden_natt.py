@@ -21,7 +21,8 @@ the UDP tunnel to the x-HA) from the registered port is answered through
 the tunnel; one from a new port is refused (coa_mismatch: an
 unauthenticated packet does not move a binding); the mobile node's
 re-registration from the new port (RFC 3519 4.10) moves it, and traffic to
-the mobile node follows.
+the mobile node follows. Inside the tunnel, port 4500 also carries a NAT-T
+keepalive, IKE, an unknown SPI and a replayed ESP datagram: each counted.
 
 scapy builds the mobile node's packets and opens ours layer by layer;
 tshark decrypts our UDP-encapsulated ESP and must find its ICV good.
@@ -213,6 +214,24 @@ def run_live(net, d, dm):
     dr = dm.drops()
     check("keepalive from a new port refused", dr["stage"]["coa_mismatch"] == 1, dr["stage"])
 
+    # RFC 3948 on port 4500 inside the tunnel, the other kinds: a NAT-T
+    # keepalive (one 0xFF byte, 2.3: dropped quietly), IKE (non-ESP marker,
+    # 2.2: to the control thread), an unknown SPI, a replayed ESP datagram.
+    natt = IP(src=XHOA, dst=GW) / UDP(sport=4500, dport=4500)
+    replay = mn.esp(mn.imip(user(IHOA, CN, 99)))
+    net.send("outside", [mn.xmip(natt / Raw(b"\xff")),
+                         mn.xmip(natt / Raw(bytes(4) + os.urandom(8) + bytes(8) + b"\x21\x20\x22\x08" + bytes(8))),
+                         mn.xmip(natt / Raw(bytes.fromhex("00007777") + (1).to_bytes(4, "big") + bytes(40))),
+                         mn.xmip(replay), mn.xmip(replay)])
+    sent += 5
+    st = dm.wait_rx(sent)
+    dr = dm.drops()
+    check("natt keepalive", dr["stage"]["natt_keepalive"] == 1, dr["stage"])
+    check("natt unknown spi", dr["stage"]["unknown_spi"] == 1, dr["stage"])
+    check("natt replay", dr["esp_inb"]["replayed"] == 1 and dr["stage"]["esp_inbound"] == 1, dr)
+    check("IKE to the control thread", st["control"]["ike_unhandled"] == 1, st["control"])
+    up.append(user(IHOA, CN, 99))
+
     # 5. The NAT mapping moved: the mobile node registers again from the new port.
     mn.nport = NPORT2
     net.send("outside", [mn.xrrq(NPORT2)])
@@ -280,7 +299,7 @@ def run_live(net, d, dm):
     check("tshark x-HA rrp", t.returncode == 0 and t.stdout.count("Reg Accepted (0)") == 2 and
           t.stdout.count("Will do Tunneling (0)") == 2 and "Malformed" not in t.stdout, t.stdout[-2000:])
 
-    for what in ["stage xmip_decap 6", "stage esp_inb 5", "stage imip_decap 4", "stage imip_encap 3",
+    for what in ["stage xmip_decap 11", "stage esp_inb 6", "stage imip_decap 5", "stage imip_encap 3",
                  "stage esp_outb 4", "stage xmip_encap 5", "drop coa_mismatch 1", "registrations 3",
                  "replies_sent 3", "xha: bindings 1 registered 2", "iha: bindings 1 registered 1"]:
         check("summary: " + what, what in out, out)
