@@ -5,7 +5,8 @@ namespace (mipvpnd_util.LiveNet), so the registration is answered before
 the traffic that needs its binding.
 
   outside in:  IP(FA -> x-HA) / UDP(434 -> 434) / Registration Request relayed by the FA
-               (source = FA, care-of address = FA, D bit clear, T bit: reverse tunnel, RFC 3024)
+               (source = FA, care-of address = FA, D bit clear, T bit: reverse tunnel, RFC 3024;
+               the x-HA requires it: the same request without T first is refused with 138)
   outside out (control queue): the Registration Reply, code 0, to the FA's address and port
   outside in:  IP(FA -> x-HA) / IP(x-HoA -> GW) / ESP / IP(VPN-TIA -> i-HA) / IP(i-HoA -> CN) / UDP
                (the FA's reverse tunnel)
@@ -95,9 +96,15 @@ def run_live(net, d, dm):
     eth = Ether(src=ROUTER_MAC, dst=OUT_MAC)
     # 1. The FA relays the request (RFC 5944 3.7.1): from its own address and
     #    port 434; care-of address = FA; D clear (the FA decapsulates); T set.
-    body = signed_rrq_ext(XHOA, XHA, FA, ntp_now(), XMN[0], XMN[1], flags=0x02, nai=XMN[2])
+    #    First without T: the x-HA requires reverse tunnelling (138, RFC 3024 4.2).
+    now = ntp_now()
+    body = signed_rrq_ext(XHOA, XHA, FA, now, XMN[0], XMN[1], flags=0x00, nai=XMN[2])
     net.send("outside", [eth / IP(src=FA, dst=XHA) / UDP(sport=434, dport=434) / Raw(body)])
-    st = dm.wait("the relayed registration", lambda s: s["control"]["registrations"] >= 1)
+    st = dm.wait("the request without T", lambda s: s["control"]["registrations"] >= 1)
+    check("no T refused", st["xha"]["refused"] == 1 and st["xha"]["bindings"] == 0, st["xha"])
+    body = signed_rrq_ext(XHOA, XHA, FA, now + 1, XMN[0], XMN[1], flags=0x02, nai=XMN[2])
+    net.send("outside", [eth / IP(src=FA, dst=XHA) / UDP(sport=434, dport=434) / Raw(body)])
+    st = dm.wait("the relayed registration", lambda s: s["control"]["registrations"] >= 2)
     check("x-HA binding", st["xha"]["bindings"] == 1 and st["xha"]["accepted"] == 1, st["xha"])
     b = [v for v in telemetry(PREFIX, "/mipvpn/bindings,xha").values() if isinstance(v, dict)]
     check("binding to the FA", len(b) == 1 and b[0]["home"] == XHOA and b[0]["care_of"] == FA and
@@ -114,7 +121,7 @@ def run_live(net, d, dm):
     net.send("outside", [eth / IP(src=ROGUE, dst=XHA) / rogue])
     down = [user(CN, IHOA, 10 + i, ttl=30) for i in range(2)]
     net.send("inside", [Ether(src=CN_MAC, dst=IN_MAC) / p for p in down])
-    dm.wait_rx(1 + 3 + 1 + 2)
+    dm.wait_rx(2 + 3 + 1 + 2)
     dr = dm.drops()
     check("rogue tunnel refused", dr["stage"]["coa_mismatch"] == 1, dr["stage"])
     out = dm.stop()
@@ -148,8 +155,10 @@ def run_live(net, d, dm):
           all(r[0] == "1" and r[1].split(",")[:4] == [FA, XHOA, TIA, IHOA] for r in rows), t.stdout + t.stderr)
 
     got = rdpcap(d + "/outside_ctl.pcap")
-    check("rrp count", len(got) == 1, [p.summary() for p in got])
-    rrp = got[0]
+    check("rrp count", len(got) == 2, [p.summary() for p in got])
+    body = bytes(got[0][UDP].payload)
+    check("rrp 138 to the FA", got[0][IP].dst == FA and body[0] == 3 and body[1] == 138, body[:4].hex())
+    rrp = got[1]
     check("rrp to the FA", rrp[IP].src == XHA and rrp[IP].dst == FA and rrp[UDP].sport == 434 and
           rrp[UDP].dport == 434 and rrp[Ether].dst == ROUTER_MAC, rrp.summary())
     body = bytes(rrp[UDP].payload)
@@ -160,8 +169,8 @@ def run_live(net, d, dm):
           and "Malformed" not in t.stdout, t.stdout[-1500:])
 
     for what in ["stage xmip_decap 3", "stage esp_inb 3", "stage imip_decap 3", "stage imip_encap 2",
-                 "stage esp_outb 2", "stage xmip_encap 2", "drop coa_mismatch 1", "registrations 1",
-                 "replies_sent 1", "xha: bindings 1 registered 1"]:
+                 "stage esp_outb 2", "stage xmip_encap 2", "drop coa_mismatch 1", "registrations 2",
+                 "replies_sent 2", "xha: bindings 1 registered 1"]:
         check("summary: " + what, what in out, out)
     print("golden fvc: %d checks passed" % mipvpnd_util.checked)
 
