@@ -15,7 +15,10 @@ traffic that needs its binding; what the daemon sends is in pcap files.
     RRQ from 10.1.0.66 (outside the trusted networks): dropped silently, counted
     IP(CN -> i-HoA1)  -> vpn: IP(i-HA -> TIA1) / IP(CN -> i-HoA1)           (RFC 2003)
     IP(CN -> i-HoA2)  -> vpn: IP(i-HA -> TIA2) / UDP(434 -> 1434) / MIP / IP (RFC 3519)
-    IP(CN -> i-HoA1) from 10.1.0.66's VPN-TIA for a mobile node unknown: decap refused
+  refused at decapsulation, counted: IP-in-IP from TIA2 (its binding is UDP), UDP from
+  another port of TIA2 (coa_mismatch), an inner source with no binding (no_binding);
+  then MN1 deregisters (lifetime 0): answered with TNC, and the next IP(CN -> i-HoA1)
+  is no longer tunnelled (no route: counted).
 
 Checked field by field with scapy and with tshark (-V -O mip for the replies).
 
@@ -69,9 +72,10 @@ def config(net, d):
     ]) + "\n"
 
 
-def rrq(src, sport, home, coa, mn, flags, exts=b""):
+def rrq(src, sport, home, coa, mn, flags, exts=b"", lifetime=600, ident=None):
     spi, key, nai = mn
-    body = signed_rrq_ext(home, IHA, coa, ntp_now(), spi, key, flags=flags, exts=exts, nai=nai)
+    body = signed_rrq_ext(home, IHA, coa, ident or ntp_now(), spi, key, flags=flags, exts=exts, nai=nai,
+                          lifetime=lifetime)
     return Ether(src=GWIN_MAC, dst=VPN_MAC) / IP(src=src, dst=IHA) / UDP(sport=sport, dport=434) / Raw(body)
 
 
@@ -171,6 +175,14 @@ def run_live(net, d, dm):
     dm.wait_rx(7 + 1 + 2 + 2 + 3)
     dr = dm.drops()
     check("decap refusals", dr["stage"]["coa_mismatch"] == 2 and dr["stage"]["no_binding"] == 1, dr["stage"])
+
+    # 5. MN1 deregisters (lifetime 0, RFC 5944 3.8.3.1): answered with TNC too;
+    #    the correspondent's next datagram for it is no longer tunnelled.
+    net.send("vpn", [rrq(TIA1, 434, IHOA1, TIA1, MN1, flags=0x02, lifetime=0, ident=ntp_now() + 1)])
+    st = dm.wait("the deregistration", lambda s: s["iha"]["deregistered"] >= 1)
+    check("deregistered", st["iha"]["bindings"] == 1, st["iha"])
+    net.send("inside", [eth_in / user(CN, IHOA1, 50, ttl=30)])
+    dm.wait_rx(7 + 1 + 2 + 2 + 3 + 2)
     out = dm.stop()
 
     # The intranet gets the inner datagrams, TTL - 1, in order of arrival.
@@ -210,12 +222,14 @@ def run_live(net, d, dm):
     # The replies: on the vpn port's control queue, to each requester; none to the untrusted host.
     got = rdpcap(d + "/vpn_ctl.pcap")
     rrps = [p for p in got if UDP in p and p[UDP].sport == 434]
-    check("rrp count", len(rrps) == 2, [p.summary() for p in got])
+    check("rrp count", len(rrps) == 3, [p.summary() for p in got])
     check_reply("rrp ipip", rrps[0], TIA1, 434, IHOA1, want_44=False)
     check_reply("rrp udp", rrps[1], TIA2, TPORT, IHOA2, want_44=True)
+    check_reply("rrp deregistration", rrps[2], TIA1, 434, IHOA1, want_44=False)
+    check("rrp deregistration lifetime 0", bytes(rrps[2][UDP].payload)[2:4] == bytes(2), rrps[2].summary())
     check("nothing to the untrusted host", not os.path.exists(d + "/inside_ctl.pcap") or
           len(rdpcap(d + "/inside_ctl.pcap")) == 0, "inside_ctl")
-    wrpcap(d + "/rrp.pcap", rrps)
+    wrpcap(d + "/rrp.pcap", rrps[:2])
     t = subprocess.run([TSHARK, "-r", d + "/rrp.pcap", "-V", "-O", "mip"], capture_output=True, text=True)
     v = t.stdout
     check("tshark mip", t.returncode == 0 and v.count("Registration Reply") >= 2 and "Malformed" not in v and
@@ -230,8 +244,9 @@ def run_live(net, d, dm):
     check("tshark UDP tunnel reply", "UDP Tunnel Reply Extension (44)" not in frames[0] and
           "Will do Tunneling (0)" in frames[1] and "Keepalive Interval: 110" in frames[1], frames[1])
 
-    for what in ["stage imip_decap 5", "stage imip_encap 4", "stage punt 3", "registrations 3", "replies_sent 2",
-                 "iha: bindings 2 registered 2", "drop coa_mismatch 2", "drop no_binding 1"]:
+    for what in ["stage imip_decap 5", "stage imip_encap 4", "stage punt 4", "registrations 4", "replies_sent 3",
+                 "iha: bindings 1 registered 2 deregistered 1", "drop coa_mismatch 2", "drop no_binding 1",
+                 "drop no_route 1"]:
         check("summary: " + what, what in out, out)
     print("golden iha: %d checks passed" % mipvpnd_util.checked)
 
