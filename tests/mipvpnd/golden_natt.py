@@ -24,6 +24,9 @@ re-registration from the new port (RFC 3519 4.10) moves it, and traffic to
 the mobile node follows. Inside the tunnel, port 4500 also carries a NAT-T
 keepalive, IKE, an unknown SPI and a replayed ESP datagram: each counted.
 
+Then the VPN gateway alone (roles = ["vpngw"], pcap files): the mobile
+node's ESP in UDP through a NAT that moved port 4500 to 62000, both ways.
+
 scapy builds the mobile node's packets and opens ours layer by layer;
 tshark decrypts our UDP-encapsulated ESP and must find its ICV good.
 
@@ -37,7 +40,7 @@ import tempfile
 import time
 
 import mipvpnd_util  # noqa: E402
-from mipvpnd_util import LiveDaemon, LiveNet, check, mip_exts, signed_rrq_ext, udp_tunnel_req  # noqa: E402
+from mipvpnd_util import LiveDaemon, LiveNet, check, mip_exts, pcap_port, run_daemon, signed_rrq_ext, udp_tunnel_req  # noqa: E402,E501
 from scapy.all import Ether, ICMP, IP, UDP, Raw, rdpcap, wrpcap  # noqa: E402
 from scapy.layers.ipsec import ESP, SecurityAssociation  # noqa: E402
 from scapy.layers.mobileip import MobileIP, MobileIPTunnelData  # noqa: E402
@@ -303,7 +306,73 @@ def run_live(net, d, dm):
                  "stage esp_outb 4", "stage xmip_encap 5", "drop coa_mismatch 1", "registrations 3",
                  "replies_sent 3", "xha: bindings 1 registered 2", "iha: bindings 1 registered 1"]:
         check("summary: " + what, what in out, out)
-    print("golden natt: %d checks passed" % mipvpnd_util.checked)
+
+
+NAT_SPORT = 62000   # the NAT's port for the mobile node's 4500 (RFC 3948 2.1)
+
+
+def run_vpngw(d):
+    """The VPN gateway alone (roles = ["vpngw"]), the mobile node's IPsec
+    behind a NAT that moved its port 4500 to 62000: ESP in UDP both ways,
+    the replies to the NAT's address and port (the SAs say so: static SAs
+    are configured with the mapping). pcap files in and out."""
+    prefix = PREFIX + "-gw"
+    sa = ('{ spi = %d; direction = "%s"; suite = "aes-128-gcm"; key = "%s"; src = "%s"; dst = "%s";'
+          ' natt = { sport = %d; dport = %d; }; selector = "%s/32"; }')
+    conf = "\n".join([
+        'eal = ["--no-huge", "-m", "256", "--no-pci", "--file-prefix=%s"];' % prefix,
+        'roles = ["vpngw"];',
+        "workers = 1;",
+        "ports = ( %s, %s );" % (pcap_port(d, "gwout", 0, GW + "/24", OUT_MAC, False),
+                                 pcap_port(d, "gwin", 1, "10.1.0.1/16", IN_MAC, True)),
+        'neighbours = ( { address = "%s"; mac = "%s"; port = "gwout"; },'
+        ' { address = "%s"; mac = "%s"; port = "gwin"; } );' % (ROUTER, ROUTER_MAC, CN, CN_MAC),
+        'routes = ( { prefix = "0.0.0.0/0"; via = "%s"; } );' % ROUTER,
+        'vpngw = { address = "%s"; allow_static_gcm = true; sas = ( %s, %s ); };' % (
+            GW, sa % (SPI_IN, "in", KEY_IN.hex(), NAT, GW, NAT_SPORT, 4500, TIA),
+            sa % (SPI_OUT, "out", KEY_OUT.hex(), GW, NAT, 4500, NAT_SPORT, TIA)),
+    ]) + "\n"
+    with open(d + "/gw.conf", "w") as f:
+        f.write(conf)
+    mn_sa = SecurityAssociation(ESP, spi=SPI_IN, crypt_algo="AES-GCM", crypt_key=KEY_IN,
+                                tunnel_header=IP(src=NAT, dst=GW), nat_t_header=UDP(sport=NAT_SPORT, dport=4500))
+    up = [user(TIA, CN, 60 + i) for i in range(3)]
+    frames = []
+    for i, u in enumerate(up):
+        p = mn_sa.encrypt(u, seq_num=i + 1)
+        del p[UDP].len  # scapy 2.5.0 NAT-T length bug (PEERS.md)
+        del p[UDP].chksum
+        frames.append(Ether(src=ROUTER_MAC, dst=OUT_MAC) / IP(bytes(p)))
+    wrpcap(d + "/gwout_in.pcap", frames)
+    down = [user(CN, TIA, 70 + i, ttl=30) for i in range(2)]
+    wrpcap(d + "/gwin_in.pcap", [Ether(src=CN_MAC, dst=IN_MAC) / p for p in down])
+    out = run_daemon(MIPVPND, d + "/gw.conf")
+
+    got = rdpcap(d + "/gwin_w0.pcap")
+    check("gw inside count", len(got) == len(up), [p.summary() for p in got])
+    for i, p in enumerate(got):
+        check("gw inside %d" % i, bytes(p[IP]) == minus_ttl(up[i]) and p[Ether].dst == CN_MAC, p.show(dump=True))
+    got = rdpcap(d + "/gwout_w0.pcap")
+    check("gw outside count", len(got) == len(down), [p.summary() for p in got])
+    gw_sa = SecurityAssociation(ESP, spi=SPI_OUT, crypt_algo="AES-GCM", crypt_key=KEY_OUT,
+                                tunnel_header=IP(src=GW, dst=NAT))
+    for i, p in enumerate(got):
+        o = p[IP]
+        check("gw ESP in UDP %d" % i, p[Ether].dst == ROUTER_MAC and o.src == GW and o.dst == NAT and
+              o.proto == 17 and p[UDP].sport == 4500 and p[UDP].dport == NAT_SPORT and p[UDP].len == o.len - 20,
+              p.summary())
+        dec = gw_sa.decrypt(IP(bytes(IP(src=o.src, dst=o.dst, proto=50) / Raw(bytes(p[UDP].payload)))))
+        check("gw inner %d" % i, bytes(dec) == minus_ttl(down[i]), dec.show(dump=True))
+    uat = '"IPv4","%s","%s","0x%08x","AES-GCM with 16 octet ICV [RFC4106]","0x%s","NULL",""' % (
+        GW, NAT, SPI_OUT, KEY_OUT.hex())
+    t = subprocess.run([TSHARK, "-r", d + "/gwout_w0.pcap", "-o", "esp.enable_encryption_decode:TRUE",
+                        "-o", "esp.enable_authentication_check:TRUE", "-o", "uat:esp_sa:" + uat,
+                        "-T", "fields", "-e", "frame.protocols", "-e", "esp.icv_good"], capture_output=True, text=True)
+    rows = [r.split("\t") for r in t.stdout.strip("\n").splitlines()]
+    check("gw tshark", t.returncode == 0 and rows == [["eth:ethertype:ip:udp:udpencap:esp:ip:udp:data", "1"]] * 2,
+          t.stdout + t.stderr)
+    for what in ["stage esp_inb 3", "stage esp_outb 2"]:
+        check("gw summary: " + what, what in out, out)
 
 
 def main():
@@ -311,6 +380,8 @@ def main():
     net = LiveNet(["outside", "inside"])
     try:
         run(net, d)
+        run_vpngw(d)
+        print("golden natt: %d checks passed" % mipvpnd_util.checked)
     finally:
         net.close()
         if not os.environ.get("KEEP"):
