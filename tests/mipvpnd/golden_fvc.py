@@ -15,6 +15,9 @@ the traffic that needs its binding.
   outside out: IP(x-HA -> FA) / IP(GW -> x-HoA) / ESP / IP(i-HA -> VPN-TIA) / IP(CN -> i-HoA)
   outside in:  the same tunnel packet from another address than the FA: refused (coa_mismatch)
 
+Then the x-HA alone (roles = ["xha"]) with the same foreign agent, in front
+of another party's VPN gateway: ESP passes through it untouched.
+
 The i-HA's binding is an operator binding (IP-in-IP to the VPN-TIA); the
 x-HA's binding is read back through telemetry (/mipvpn/bindings): care-of
 address and peer = FA, IP-in-IP, flags T without D.
@@ -172,14 +175,72 @@ def run_live(net, d, dm):
                  "stage esp_outb 2", "stage xmip_encap 2", "drop coa_mismatch 1", "registrations 2",
                  "replies_sent 2", "xha: bindings 1 registered 1"]:
         check("summary: " + what, what in out, out)
-    print("golden fvc: %d checks passed" % mipvpnd_util.checked)
+
+
+GW_MAC = "02:00:00:00:01:0b"
+
+
+def run_xha(net, d):
+    """The x-HA alone (roles = ["xha"], one external port): an operator's
+    home agent in front of someone else's VPN gateway. The FA's reverse
+    tunnel is decapsulated and the mobile node's ESP forwarded, untouched
+    but for its TTL, to the gateway; the gateway's ESP for the x-HoA is
+    tunnelled to the FA."""
+    prefix = PREFIX + "-x"
+    conf = "\n".join([
+        'eal = ["--no-huge", "-m", "256", "--no-pci", "--file-prefix=%s"];' % prefix,
+        'roles = ["xha"];',
+        "workers = 1;",
+        "ports = ( %s );" % net.port(d, "xonly", 0, "198.51.100.12/24", OUT_MAC, False),
+        'neighbours = ( { address = "%s"; mac = "%s"; port = "xonly"; },'
+        ' { address = "%s"; mac = "%s"; port = "xonly"; } );' % (ROUTER, ROUTER_MAC, GW, GW_MAC),
+        'routes = ( { prefix = "0.0.0.0/0"; via = "%s"; } );' % ROUTER,
+        'xha = { addresses = ["%s"]; mobile_nodes = ( { home = "%s"; nai = "%s"; spi = %d; key = "%s"; } ); };' % (
+            XHA, XHOA, XMN[2].decode(), XMN[0], XMN[1].hex()),
+    ]) + "\n"
+    with open(d + "/x.conf", "w") as f:
+        f.write(conf)
+    dm = LiveDaemon(MIPVPND, d + "/x.conf", prefix)
+    try:
+        eth = Ether(src=ROUTER_MAC, dst=OUT_MAC)
+        body = signed_rrq_ext(XHOA, XHA, FA, ntp_now(), XMN[0], XMN[1], flags=0x02, nai=XMN[2])
+        net.send("xonly", [eth / IP(src=FA, dst=XHA) / UDP(sport=434, dport=434) / Raw(body)])
+        dm.wait("the relayed registration (x-HA alone)", lambda st: st["xha"]["accepted"] >= 1)
+        esp_up = [IP(src=XHOA, dst=GW, ttl=40, id=800 + i, proto=50) /
+                  Raw((SPI_IN).to_bytes(4, "big") + (i + 1).to_bytes(4, "big") + os.urandom(40)) for i in range(2)]
+        net.send("xonly", [eth / IP(src=FA, dst=XHA) / e for e in esp_up])
+        dm.wait_rx(3)
+        esp_down = [IP(src=GW, dst=XHOA, ttl=50, id=900 + i, proto=50) /
+                    Raw((SPI_OUT).to_bytes(4, "big") + (i + 1).to_bytes(4, "big") + os.urandom(40)) for i in range(2)]
+        net.send("xonly", [Ether(src=GW_MAC, dst=OUT_MAC) / e for e in esp_down])
+        dm.wait_rx(5)
+        out = dm.stop()
+    finally:
+        dm.kill()
+    got = rdpcap(d + "/xonly_w0.pcap")
+    check("x-HA alone count", len(got) == 4, [p.summary() for p in got])
+    for i, p in enumerate(got[:2]):
+        check("x-HA alone to the gateway %d" % i, p[Ether].dst == GW_MAC and bytes(p[IP]) == minus_ttl(esp_up[i]),
+              p.show(dump=True))
+    for i, p in enumerate(got[2:]):
+        o = p[IP]
+        check("x-HA alone to the FA %d" % i, p[Ether].dst == ROUTER_MAC and o.src == XHA and o.dst == FA and
+              o.proto == 4 and bytes(o.payload) == minus_ttl(esp_down[i]), p.show(dump=True))
+    got = rdpcap(d + "/xonly_ctl.pcap")
+    check("x-HA alone rrp", len(got) == 1 and got[0][IP].dst == FA and bytes(got[0][UDP].payload)[:2] == b"\x03\x00",
+          [p.summary() for p in got])
+    # forward: the four datagrams and the reply (the control thread's pipeline)
+    for what in ["stage xmip_decap 2", "stage xmip_encap 2", "stage forward 5", "xha: bindings 1 registered 1"]:
+        check("x-HA alone summary: " + what, what in out, out)
 
 
 def main():
     d = tempfile.mkdtemp(prefix="mipvpn-fvc-")
-    net = LiveNet(["outside", "inside"])
+    net = LiveNet(["outside", "inside", "xonly"])
     try:
         run(net, d)
+        run_xha(net, d)
+        print("golden fvc: %d checks passed" % mipvpnd_util.checked)
     finally:
         net.close()
         if not os.environ.get("KEEP"):
