@@ -40,7 +40,7 @@ import tempfile
 import time
 
 import mipvpnd_util  # noqa: E402
-from mipvpnd_util import LiveDaemon, LiveNet, check, mip_exts, pcap_port, run_daemon, signed_rrq_ext, udp_tunnel_req  # noqa: E402,E501
+from mipvpnd_util import LiveDaemon, LiveNet, check, mip_exts, pcap_port, remove_eal_dir, run_daemon, signed_rrq_ext, udp_tunnel_req  # noqa: E402,E501
 from scapy.all import Ether, ICMP, IP, UDP, Raw, rdpcap, wrpcap  # noqa: E402
 from scapy.layers.ipsec import ESP, SecurityAssociation  # noqa: E402
 from scapy.layers.mobileip import MobileIP, MobileIPTunnelData  # noqa: E402
@@ -347,6 +347,7 @@ def run_vpngw(d):
     down = [user(CN, TIA, 70 + i, ttl=30) for i in range(2)]
     wrpcap(d + "/gwin_in.pcap", [Ether(src=CN_MAC, dst=IN_MAC) / p for p in down])
     out = run_daemon(MIPVPND, d + "/gw.conf")
+    remove_eal_dir(prefix)
 
     got = rdpcap(d + "/gwin_w0.pcap")
     check("gw inside count", len(got) == len(up), [p.summary() for p in got])

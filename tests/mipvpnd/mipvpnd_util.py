@@ -169,16 +169,27 @@ class LiveNet:
         subprocess.run(["ip", "netns", "del", self.ns], check=False)
 
 
+def eal_dir(prefix):
+    """The EAL runtime directory of a file prefix (DPDK's rte_eal_get_runtime_dir)."""
+    import os
+    base = "/var/run/dpdk" if os.getuid() == 0 else (os.environ.get("XDG_RUNTIME_DIR") or "/tmp") + "/dpdk"
+    return "%s/%s" % (base, prefix)
+
+
+def remove_eal_dir(prefix):
+    """Remove what an exited daemon's EAL left under its file prefix."""
+    import shutil
+    shutil.rmtree(eal_dir(prefix), ignore_errors=True)
+
+
 def telemetry(prefix, cmd):
     """One DPDK telemetry command (v2 socket of the EAL file prefix) -> its value."""
     import json
-    import os
     import socket
-    base = "/var/run/dpdk" if os.getuid() == 0 else (os.environ.get("XDG_RUNTIME_DIR") or "/tmp") + "/dpdk"
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
         s.settimeout(5)
-        s.connect("%s/%s/dpdk_telemetry.v2" % (base, prefix))
+        s.connect(eal_dir(prefix) + "/dpdk_telemetry.v2")
         s.recv(16384)  # the greeting
         s.send(cmd.encode())
         return json.loads(s.recv(1 << 20).decode())[cmd.split(",")[0]]
@@ -254,6 +265,7 @@ class LiveDaemon:
             self.kill()
             sys.exit("FAIL mipvpnd did not stop on SIGTERM")
         self.logf.close()
+        remove_eal_dir(self.prefix)
         out = self.output()
         print("\n".join(out.splitlines()[-show:]))
         check("exit", self.proc.returncode == 0, "rc %d" % self.proc.returncode)
@@ -264,3 +276,4 @@ class LiveDaemon:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        remove_eal_dir(self.prefix)
