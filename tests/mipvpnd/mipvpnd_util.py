@@ -114,9 +114,10 @@ def mip_exts(body, fixed):
 # the daemon has taken what was sent.
 
 class LiveNet:
-    """A network namespace with one veth pair per port name: the daemon
-    reads dNAME... (the inner end) through net_pcap, the test writes the
-    outer end with scapy's sendp(). The calling thread enters the
+    """A network namespace with one veth pair per port name (the N-th
+    name: mdN and msN): the daemon reads mdN through net_pcap
+    (rx_iface_in: what arrives on it), the test writes msN with scapy's
+    sendp(); IPv6 is off on both, so nothing else arrives. The calling thread enters the
     namespace (the daemon started from it runs there too); close() deletes
     it with its links."""
 
