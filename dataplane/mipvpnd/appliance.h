@@ -22,6 +22,7 @@
 #include "crypto/esp.h"
 #include "ha/home_agent.h"
 #include "mipvpnd/ctl_channel.h"
+#include "mipvpnd/ike_bridge.h"
 #include "stages/server_pipeline.h"
 #include "stages/tables.h"
 
@@ -42,7 +43,7 @@ struct ControlCounters {
   uint64_t reply_no_route = 0;    /* no route back to the requester */
   uint64_t reply_send_failed = 0;
   uint64_t not_for_agent = 0;     /* UDP 434 to an address of no home agent */
-  uint64_t ike_unhandled = 0;     /* IKE (500 / 4500 marker): no IKE bridge yet */
+  uint64_t ike_unhandled = 0;     /* IKE (500 / 4500 marker) with no ike section: dropped */
   uint64_t other = 0;             /* anything else punted */
   uint64_t expired = 0;           /* care-of addresses expired */
 };
@@ -64,6 +65,8 @@ class Appliance {
   void on_punt(Runtime& rt, CtlPkt& p) noexcept;
 
   const ControlCounters& control_counters() const noexcept { return ctl_; }
+  /* The IKE bridge's counters (ike_bridge.h); nullptr without an ike section. */
+  const IkeBridgeCounters* ike_counters() const noexcept { return ike_ ? &ike_->counters() : nullptr; }
   HomeAgent* xha() noexcept { return xha_.get(); }
   HomeAgent* iha() noexcept { return iha_.get(); }
   const StageTables* tables() const noexcept { return tables_.load(std::memory_order_acquire); }
@@ -121,6 +124,7 @@ class Appliance {
   std::atomic<const StageTables*> tables_{nullptr};
   std::vector<ServerPipeline*> pipelines_;  /* owned by the runtime */
   std::unique_ptr<ServerPipeline> ctl_pipeline_;  /* the control thread's own */
+  std::unique_ptr<IkeBridge> ike_;  /* cfg_.ike: open while run() runs */
   RtCounts runtime_counts_{};
   /* Reader ids of each worker in each home agent's QSBR (binding tables). */
   std::vector<uint32_t> xha_readers_, iha_readers_;
