@@ -8,12 +8,13 @@
 #include <rte_bus_vdev.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_ether.h>
 #include <rte_mbuf.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
-#include "runtime/eth.h"
 #include "runtime/mbuf_view.h"
 
 namespace mipvpn {
@@ -31,7 +32,7 @@ std::unique_ptr<AuxPort> AuxPort::open(const AuxPortSpec& spec, std::string* err
   a->spec_ = spec;
   const std::string who = "port '" + spec.name + "' (" + spec.device + ")";
   const uint32_t room = RTE_MBUF_DEFAULT_DATAROOM;
-  if (spec.mtu + kEthHdrLen + 4u > room) {
+  if (spec.mtu + uint32_t{RTE_ETHER_HDR_LEN} + RTE_ETHER_CRC_LEN > room) {
     *err = who + ": MTU " + std::to_string(spec.mtu) + " does not fit one " + std::to_string(room) +
            "-byte mbuf";
     return nullptr;
