@@ -3,8 +3,9 @@
  * mipvpnd's parts put together from a validated Config: the home agents
  * (x-HA, i-HA) with their binding tables, the static ESP SAs of the VPN
  * gateway, the stage tables the workers read, and the control thread's
- * work on punted packets (ARP for our addresses, registrations on UDP 434)
- * and timers (binding expiry).
+ * work on punted packets (ARP for our addresses, registrations on UDP 434,
+ * IKE to and from the host over a TUN: ike_bridge.h) and timers (binding
+ * expiry).
  *
  * build() does everything that needs no DPDK, so `mipvpnd --check` and
  * the tests can run it; run() then needs an initialised EAL.

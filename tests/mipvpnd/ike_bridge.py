@@ -1,18 +1,21 @@
 """The IKE bridge end to end (docs/ike.md): mipvpnd as a VPN gateway in a
-network namespace this test creates, its outside port a net_pcap device
-that reads a veth live and writes its TX queues to pcap files, and the
-ike section's TUN interface on the host side of the namespace.
+network namespace this test creates, on a net_pcap port (input pcap, one
+output pcap per TX queue), with the ike section's TUN interface created
+beforehand as the operator may do it (persistent, its address and route
+set): mipvpnd attaches to it, and the test's listeners are in place before
+the port reads its input.
 
 - Wire to host: an IKE_SA_INIT (scapy's IKEv2) to the gateway on UDP 500
-  and one on UDP 4500 behind the RFC 3948 non-ESP marker, sent on the veth:
-  both reach the TUN unchanged (tcpdump on it) and UDP sockets bound to the
-  gateway's address there (as an IKE daemon binds it).
+  and one on UDP 4500 behind the RFC 3948 non-ESP marker, in the input
+  pcap: both reach the TUN unchanged (tcpdump on it) and UDP sockets bound
+  to the gateway's address there (as an IKE daemon binds it).
 - Host to wire: IKE the test sends from those sockets (500, and 4500 with
   the marker) comes out of the port's control TX pcap with the right
   Ethernet (our MAC -> the router's) and IP/UDP headers and payload.
 - Refused: a UDP datagram from another source port and ESP-in-UDP (no
   marker) written into the TUN do not come out; the exit summary and
-  /mipvpn/stats (mipvpnctl) count them by reason.
+  /mipvpn/stats, /mipvpn/drops (mipvpnctl) count them by reason.
+- The TUN outlives mipvpnd with its address (persistent).
 
 usage: ike_bridge.py MIPVPND MIPVPNCTL   (root: namespaces, veth, TUN)
 """
@@ -44,7 +47,8 @@ def sh(*cmd):
 
 
 def config(d):
-    dev = "net_pcap0,rx_iface_in=vdp,tx_pcap=%s/outside_w0.pcap,tx_pcap=%s/outside_ctl.pcap" % (d, d)
+    dev = "net_pcap0,rx_pcap=%s/outside_in.pcap,tx_pcap=%s/outside_w0.pcap,tx_pcap=%s/outside_ctl.pcap" % (
+        d, d, d)
     return "\n".join([
         'eal = ["--no-huge", "-m", "256", "--no-pci", "--file-prefix=%s"];' % PREFIX,
         'roles = ["vpngw"];',
@@ -105,14 +109,35 @@ def wait_for(what, cond, proc, out, seconds=20):
 
 def inside(d):
     import socket
-    from scapy.all import IP, UDP, Ether, Raw, rdpcap, sendp
+    from scapy.all import IP, UDP, Ether, Raw, rdpcap, wrpcap
 
     for k in ("all", "default"):
         sh("sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % k)  # no router solicitations on the TUN
     sh("ip", "link", "set", "lo", "up")
-    sh("ip", "link", "add", "vdp", "type", "veth", "peer", "name", "vpeer")
-    sh("ip", "link", "set", "vdp", "up")
-    sh("ip", "link", "set", "vpeer", "up")
+    # The host side, as docs/ike.md tells the operator: a persistent TUN
+    # (multi_queue, as DPDK's TAP driver opens it) with the gateway's
+    # address, the peers routed through it.
+    sh("ip", "tuntap", "add", "dev", TAP, "mode", "tun", "multi_queue")
+    sh("ip", "addr", "add", GW + "/32", "dev", TAP)
+    sh("ip", "link", "set", TAP, "up")
+    sh("ip", "route", "add", PEER + "/32", "dev", TAP)
+    socks = {}
+    for port in (500, 4500, 5353):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind((GW, port))
+        s.settimeout(10)
+        socks[port] = s
+    dump = subprocess.Popen(["tcpdump", "-i", TAP, "-n", "-U", "-w", d + "/tun.pcap", "udp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)  # tcpdump attached
+
+    # Wire -> host: what the port reads as soon as it starts.
+    init500 = ike_sa_init(b"\x11" * 8, bytes(range(32)))
+    init4500 = MARKER + ike_sa_init(b"\x22" * 8, bytes(range(32, 64)))
+    wire = [IP(src=PEER, dst=GW, id=1) / UDP(sport=500, dport=500) / Raw(init500),
+            IP(src=PEER, dst=GW, id=2) / UDP(sport=4500, dport=4500) / Raw(init4500)]
+    wire = [IP(bytes(p)) for p in wire]  # lengths and checksums filled
+    wrpcap(d + "/outside_in.pcap", [Ether(src=ROUTER_MAC, dst=OUT_MAC) / p for p in wire])
     conf = d + "/mipvpnd.conf"
     with open(conf, "w") as f:
         f.write(config(d))
@@ -126,32 +151,9 @@ def inside(d):
     reader.start()
     wait_for("mipvpnd did not start", lambda: any("running" in line for line in out), proc, out)
     check("bridged", any(("bridged to interface " + TAP) in line for line in out), "".join(out))
-    check("tun exists", os.path.exists("/sys/class/net/" + TAP))
     mtu = open("/sys/class/net/%s/mtu" % TAP).read().strip()
     check("tun mtu", mtu == "1400", mtu)
 
-    # The host side, as docs/ike.md tells the operator: the gateway's address
-    # on the TUN, the peers routed through it.
-    sh("ip", "addr", "add", GW + "/32", "dev", TAP)
-    sh("ip", "link", "set", TAP, "up")
-    sh("ip", "route", "add", PEER + "/32", "dev", TAP)
-    socks = {}
-    for port in (500, 4500, 5353):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind((GW, port))
-        s.settimeout(5)
-        socks[port] = s
-    dump = subprocess.Popen(["tcpdump", "-i", TAP, "-n", "-U", "-w", d + "/tun.pcap", "udp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.5)  # tcpdump attached
-
-    # Wire -> host.
-    init500 = ike_sa_init(b"\x11" * 8, bytes(range(32)))
-    init4500 = MARKER + ike_sa_init(b"\x22" * 8, bytes(range(32, 64)))
-    wire = [IP(src=PEER, dst=GW, id=1) / UDP(sport=500, dport=500) / Raw(init500),
-            IP(src=PEER, dst=GW, id=2) / UDP(sport=4500, dport=4500) / Raw(init4500)]
-    wire = [IP(bytes(p)) for p in wire]  # lengths and checksums filled
-    sendp([Ether(src=ROUTER_MAC, dst=OUT_MAC) / p for p in wire], iface="vpeer", verbose=False)
     for port, want in ((500, init500), (4500, init4500)):
         try:
             data, src = socks[port].recvfrom(4096)
@@ -207,7 +209,9 @@ def inside(d):
     check("summary to/from", "ike_to_host 2 ike_from_host 2" in summary, summary)
     check("summary not_ike_port", "ike_tap_drop not_ike_port 1" in summary, summary)
     check("summary not_ike", "ike_tap_drop not_ike 1" in summary, summary)
-    check("tun removed", not os.path.exists("/sys/class/net/" + TAP))
+    # Persistent: the interface and its address stay for the next start.
+    check("tun kept", os.path.exists("/sys/class/net/" + TAP))
+    check("tun address kept", GW in sh("ip", "-4", "addr", "show", "dev", TAP))
     print("ike_bridge: %d checks passed" % mipvpnd_util.checked)
 
 
