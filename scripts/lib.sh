@@ -6,7 +6,8 @@ MIPVPN_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Debian packages the build and the test peers need.
 MIPVPN_BUILD_PKGS=(meson ninja-build pkg-config g++ clang libclang-rt-14-dev
   dpdk-dev libdpdk-dev libipsec-mb-dev libconfig++-dev libgtest-dev libpcap-dev)
-MIPVPN_PEER_PKGS=(python3-scapy tshark tcpdump dpdk-doc)
+MIPVPN_PEER_PKGS=(python3-scapy tshark tcpdump dpdk-doc strongswan-charon strongswan-swanctl
+  libstrongswan-extra-plugins libcharon-extra-plugins)
 
 log() { printf '[mipvpn] %s\n' "$*" >&2; }
 

@@ -72,7 +72,7 @@ bool section_matches_role(Reader& r, const Setting& root, const char* name, bool
 
 void read_root(Reader& r, const Setting& root, Config* c) {
   r.check_group(root, "", {"eal", "roles", "workers", "ports", "neighbours", "routes", "xha", "iha", "vpngw",
-                           "timers", "telemetry"});
+                           "timers", "ike", "telemetry"});
   if (const Setting* e = r.child(root, "", "eal", false)) {
     std::vector<const Setting*> elems;
     if (r.strings(*e, "eal", &elems)) {
@@ -91,6 +91,7 @@ void read_root(Reader& r, const Setting& root, Config* c) {
   if (section_matches_role(r, root, "vpngw", c->roles.vpngw, roles_known))
     c->vpngw = cfg::read_vpngw_section(r, root["vpngw"], *c);
   read_timers(r, root, c);
+  if (root.exists("ike")) c->ike = cfg::read_ike_section(r, root["ike"], *c, roles_known);
   r.opt(root, "", "telemetry", &c->telemetry, &Reader::boolean);
 }
 

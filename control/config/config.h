@@ -121,6 +121,16 @@ struct VpngwConfig {
   std::vector<EspSaSpec> sas;
 };
 
+/* The IKE bridge (docs/ike.md): IKE that reaches the VPN gateway's address
+ * (UDP 500, and 4500 with the RFC 3948 non-ESP marker) is written to a TUN
+ * interface on the host, where an IKE daemon bound to that address runs;
+ * what the daemon sends into the TUN from that address on UDP 500 / 4500
+ * goes out through the stages. Needs the vpngw role. */
+struct IkeConfig {
+  std::string tap;                   /* host interface name, 1..15 of [A-Za-z0-9_.-] */
+  uint16_t mtu = 1500;               /* of the interface: 576..2030 */
+};
+
 struct TimersConfig {
   uint32_t t_monitor_s = 60;         /* RFC 5265 T_MONITOR */
   uint32_t reg_lifetime_s = 1800;    /* mobile node role: lifetime asked for */
@@ -137,6 +147,7 @@ struct Config {
   std::optional<HaSectionConfig> iha;   /* present iff roles.iha */
   std::optional<VpngwConfig> vpngw;     /* present iff roles.vpngw */
   TimersConfig timers;
+  std::optional<IkeConfig> ike;         /* absent: IKE is counted and dropped */
   bool telemetry = true;
 };
 

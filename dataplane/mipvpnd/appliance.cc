@@ -124,11 +124,20 @@ void Appliance::on_punt(Runtime& rt, CtlPkt& p) noexcept {
     return;
   }
 
+  /* IKE for the gateway (RFC 7296, RFC 3948 2.2): to the host's IKE
+   * daemon over the TUN (ike_bridge.h), or counted and dropped. */
+  if (cfg_.vpngw && ike_to_host_check(p.view.bytes(), cfg_.vpngw->address)) {
+    if (ike_) {
+      ike_->to_host(rt, p);
+    } else {
+      ++ctl_.ike_unhandled;
+      rt.free(p);
+    }
+    return;
+  }
   MipDatagram d;
   if (!mip_datagram_parse(p.view.bytes(), d)) {
-    /* IKE is bridged to the host in a later slice; count what we drop. */
-    const auto h = ipv4_parse(p.view.bytes());
-    if (h.ok() && h->proto == kIpProtoUdp) ++ctl_.ike_unhandled; else ++ctl_.other;
+    ++ctl_.other;
     rt.free(p);
     return;
   }
@@ -209,6 +218,7 @@ void Appliance::tick(Runtime& rt) noexcept {
     for (uint16_t i = 0; i < n; ++i) on_punt(rt, pk[i]);
     if (n < pk.size()) break;
   }
+  if (ike_ && ctl_pipeline_) ike_->poll(rt, *ctl_pipeline_);
   const auto now = static_cast<uint64_t>(std::time(nullptr));
   if (now != last_expire_s_) {
     last_expire_s_ = now;
@@ -269,6 +279,17 @@ int Appliance::run(std::string* err) {
   }
   for (const std::string& n : rt->notes())
     if (!opt_.quiet) std::printf("mipvpnd: %s\n", n.c_str());
+  if (cfg_.ike && cfg_.vpngw) {
+    std::string ierr;
+    ike_ = IkeBridge::open(*cfg_.ike, cfg_.vpngw->address, &ierr);
+    if (!ike_) {
+      *err = "ike: " + ierr;
+      return 1;
+    }
+    if (!opt_.quiet)
+      std::printf("mipvpnd: IKE for %s bridged to interface %s\n", cfg_.vpngw->address.str().c_str(),
+                  ike_->ifname().c_str());
+  }
 
   /* The binding tables take their grace periods from the runtime's
    * rte_rcu_qsbr, like every other table the workers read: one quiescent
@@ -316,6 +337,8 @@ int Appliance::run(std::string* err) {
   runtime_counts_ = rt->counts();
   pipelines_.clear();
   rt.reset();
+  /* After the runtime: it may have held packets from the TUN's pool. */
+  if (ike_) ike_->close();
   if (!opt_.quiet) std::printf("%s", summary().c_str());
   return 0;
 }
@@ -344,6 +367,13 @@ std::string Appliance::summary() const {
     << " reply_send_failed " << c.reply_send_failed << " not_for_agent " << c.not_for_agent
     << " ike_unhandled " << c.ike_unhandled << " other " << c.other << " expired " << c.expired
     << " log_suppressed " << c.log_suppressed << "\n";
+  if (ike_) {
+    const IkeBridgeCounters& k = ike_->counters();
+    o << "  ike: ike_to_host " << k.to_host << " ike_from_host " << k.from_host << " ike_tap_drop "
+      << k.dropped() << "\n";
+    for (size_t i = 0; i < kIkeTapDropCount; ++i)
+      if (k.drops[i]) o << "  ike_tap_drop " << to_string(static_cast<IkeTapDrop>(i)) << " " << k.drops[i] << "\n";
+  }
   for (auto [name, ha] : {std::pair{"xha", xha_.get()}, std::pair{"iha", iha_.get()}}) {
     if (!ha) continue;
     const HaCounters& h = ha->counters();

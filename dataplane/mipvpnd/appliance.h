@@ -3,8 +3,9 @@
  * mipvpnd's parts put together from a validated Config: the home agents
  * (x-HA, i-HA) with their binding tables, the static ESP SAs of the VPN
  * gateway, the stage tables the workers read, and the control thread's
- * work on punted packets (ARP for our addresses, registrations on UDP 434)
- * and timers (binding expiry).
+ * work on punted packets (ARP for our addresses, registrations on UDP 434,
+ * IKE to and from the host over a TUN: ike_bridge.h) and timers (binding
+ * expiry).
  *
  * build() does everything that needs no DPDK, so `mipvpnd --check` and
  * the tests can run it; run() then needs an initialised EAL.
@@ -22,6 +23,7 @@
 #include "crypto/esp.h"
 #include "ha/home_agent.h"
 #include "mipvpnd/ctl_channel.h"
+#include "mipvpnd/ike_bridge.h"
 #include "stages/server_pipeline.h"
 #include "stages/tables.h"
 
@@ -42,7 +44,7 @@ struct ControlCounters {
   uint64_t reply_no_route = 0;    /* no route back to the requester */
   uint64_t reply_send_failed = 0;
   uint64_t not_for_agent = 0;     /* UDP 434 to an address of no home agent */
-  uint64_t ike_unhandled = 0;     /* IKE (500 / 4500 marker): no IKE bridge yet */
+  uint64_t ike_unhandled = 0;     /* IKE (500 / 4500 marker) with no ike section: dropped */
   uint64_t other = 0;             /* anything else punted */
   uint64_t expired = 0;           /* care-of addresses expired */
   uint64_t log_suppressed = 0;    /* registration event lines held back by the rate limit */
@@ -74,6 +76,8 @@ class Appliance {
   bool admit_registration_log(const HomeAgent* ha, const HaVerdict& v, uint64_t now_s) noexcept;
 
   const ControlCounters& control_counters() const noexcept { return ctl_; }
+  /* The IKE bridge's counters (ike_bridge.h); nullptr without an ike section. */
+  const IkeBridgeCounters* ike_counters() const noexcept { return ike_ ? &ike_->counters() : nullptr; }
   HomeAgent* xha() noexcept { return xha_.get(); }
   HomeAgent* iha() noexcept { return iha_.get(); }
   const StageTables* tables() const noexcept { return tables_.load(std::memory_order_acquire); }
@@ -130,6 +134,7 @@ class Appliance {
   std::atomic<const StageTables*> tables_{nullptr};
   std::vector<ServerPipeline*> pipelines_;  /* owned by the runtime */
   std::unique_ptr<ServerPipeline> ctl_pipeline_;  /* the control thread's own */
+  std::unique_ptr<IkeBridge> ike_;  /* cfg_.ike: open while run() runs */
   RtCounts runtime_counts_{};
   /* Reader ids of each worker in each home agent's QSBR (binding tables). */
   ControlCounters ctl_;

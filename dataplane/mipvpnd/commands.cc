@@ -114,6 +114,13 @@ void Appliance::cmd_stats(Runtime* rt, TelDict& out) const {
   c.u64("other", ctl_.other);
   c.u64("expired", ctl_.expired);
   c.u64("log_suppressed", ctl_.log_suppressed);
+  if (ike_) {  /* the IKE bridge (ike_bridge.h) */
+    const IkeBridgeCounters& k = ike_->counters();
+    TelDict& i = out.dict("ike");
+    i.u64("ike_to_host", k.to_host);
+    i.u64("ike_from_host", k.from_host);
+    i.u64("ike_tap_drop", k.dropped());
+  }
   for (auto [name, ha] : {std::pair{"xha", xha_.get()}, std::pair{"iha", iha_.get()}}) {
     if (!ha) continue;
     const HaCounters& h = ha->counters();
@@ -150,6 +157,11 @@ void Appliance::cmd_drops(Runtime* rt, TelDict& out) const {
     const std::string n(to_string(static_cast<EspDrop>(i)));
     ei.u64(n, s.esp_inb_drops[i]);
     eo.u64(n, s.esp_outb_drops[i]);
+  }
+  if (ike_) {
+    TelDict& k = out.dict("ike_tap");
+    for (size_t i = 0; i < kIkeTapDropCount; ++i)
+      k.u64(std::string(to_string(static_cast<IkeTapDrop>(i))), ike_->counters().drops[i]);
   }
   for (auto [name, ha] : {std::pair{"xha", xha_.get()}, std::pair{"iha", iha_.get()}}) {
     if (!ha) continue;

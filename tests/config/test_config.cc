@@ -242,6 +242,31 @@ const Bad kBad[] = {
 INSTANTIATE_TEST_SUITE_P(Table, BadConfig, testing::ValuesIn(kBad),
                          [](const testing::TestParamInfo<Bad>& i) { return std::string(i.param.what); });
 
+/* The ike section (the IKE bridge to a host TUN interface, docs/ike.md). */
+std::string vpngw_ike(const std::string& ike) { return vpngw(cbc("300")) + ike; }
+
+const Bad kBadIke[] = {
+    {"ike_without_vpngw", kMinimal + "ike = { #<\n tap = \"ike0\"; };\n", "add \"vpngw\" to roles"},
+    {"ike_typo", vpngw_ike("ike = { tap = \"ike0\";\n mut = 1400; }; #<\n"), "ike.mut: unknown setting 'mut'; did you mean 'mtu'?"},
+    {"ike_no_tap", vpngw_ike("ike = { mtu = 1400; }; #<\n"), "the setting 'tap' is required in ike"},
+    {"ike_tap_int", vpngw_ike("ike = {\n tap = 5; }; #<\n"), "ike.tap: expected a string"},
+    {"ike_tap_empty", vpngw_ike("ike = {\n tap = \"\"; }; #<\n"), "must be 1 to 15 characters"},
+    {"ike_tap_long", vpngw_ike("ike = {\n tap = \"abcdefghijklmnop\"; }; #<\n"), "must be 1 to 15 characters"},
+    {"ike_tap_chars", vpngw_ike("ike = {\n tap = \"ike0,x=1\"; }; #<\n"), "may hold only letters"},
+    {"ike_tap_slash", vpngw_ike("ike = {\n tap = \"a/b\"; }; #<\n"), "may hold only letters"},
+    {"ike_tap_dot", vpngw_ike("ike = {\n tap = \"..\"; }; #<\n"), "is not a valid interface name"},
+    {"ike_mtu_small", vpngw_ike("ike = { tap = \"ike0\";\n mtu = 500; }; #<\n"), "ike.mtu: 500 is out of range; use 576 to 2030"},
+    {"ike_mtu_big", vpngw_ike("ike = { tap = \"ike0\";\n mtu = 9000; }; #<\n"), "use 576 to 2030"},
+    {"ike_not_group", vpngw_ike("ike = \"ike0\"; #<\n"), "ike: expected a group"},
+    {"ike_tap_is_port",
+     "roles = [\"vpngw\"];\nports = ( { name = \"t\"; device = \"net_tap0,iface=ike0\"; address = \"192.0.2.1/24\"; } );\n"
+     "vpngw = { address = \"192.0.2.2\"; };\nike = {\n tap = \"ike0\"; }; #<\n",
+     "interface 'ike0' is already port 't'"},
+};
+
+INSTANTIATE_TEST_SUITE_P(Ike, BadConfig, testing::ValuesIn(kBadIke),
+                         [](const testing::TestParamInfo<Bad>& i) { return std::string(i.param.what); });
+
 /* What the good examples and snippets give. */
 
 ConfigResult parse(const std::string& text) { return parse_config_string(text, "t.conf"); }
@@ -643,3 +668,34 @@ TEST(ConfigValues, Parsers) {
 }
 
 }  // namespace
+
+TEST(ConfigIke, AbsentByDefault) {
+  const ConfigResult r = parse(vpngw(cbc("300")));
+  EXPECT_FALSE(ok(r).ike.has_value());
+}
+
+TEST(ConfigIke, Values) {
+  const ConfigResult r = parse(vpngw_ike("ike = { tap = \"mipvpn-ike\"; };\n"));
+  const Config& c = ok(r);
+  EXPECT_TRUE(r.warnings.empty()) << dump(r.warnings);
+  ASSERT_TRUE(c.ike.has_value());
+  EXPECT_EQ(c.ike->tap, "mipvpn-ike");
+  EXPECT_EQ(c.ike->mtu, 1500);
+  const ConfigResult rd = parse(vpngw_ike("ike = { tap = \"ike.0_A\"; mtu = 1400; };\n"));
+  const Config& d = ok(rd);
+  ASSERT_TRUE(d.ike.has_value());
+  EXPECT_EQ(d.ike->tap, "ike.0_A");
+  EXPECT_EQ(d.ike->mtu, 1400);
+  /* A different TAP port does not collide. */
+  const ConfigResult re = parse("roles = [\"vpngw\"];\n"
+                             "ports = ( { name = \"t\"; device = \"net_tap0,iface=dtap0\"; address = \"192.0.2.1/24\"; } );\n"
+                             "vpngw = { address = \"192.0.2.2\"; };\nike = { tap = \"ike0\"; };\n");
+  EXPECT_TRUE(ok(re).ike.has_value());
+}
+
+TEST(ConfigIke, CombinedExampleBridgesIke) {
+  const ConfigResult c = load_config_file(std::string(MIPVPN_EXAMPLES_DIR) + "/combined.conf");
+  ASSERT_TRUE(c.config.has_value()) << dump(c.errors);
+  ASSERT_TRUE(c.config->ike.has_value());
+  EXPECT_EQ(c.config->ike->tap, "mipvpn-ike");
+}
