@@ -96,7 +96,13 @@ RtStatus port_configure(PortState& p, const RuntimeConfig& cfg, unsigned workers
     conf.rx_adv_conf.rss_conf.rss_hf = hf;
     p.nb_rxq = static_cast<uint16_t>(workers);
   } else {
-    p.nb_rxq = 1;
+    /* net_af_packet opens one socket per queue pair when it is probed and
+     * the kernel spreads frames over all of them (PACKET_FANOUT_HASH),
+     * whether the queues are configured or not: worker 0 reads every one,
+     * or the flows that hash to the others are lost. Other devices: one. */
+    p.nb_rxq = std::strcmp(info.driver_name, "net_af_packet") == 0 && info.max_rx_queues > 1
+                   ? info.max_rx_queues
+                   : uint16_t{1};
     if (workers > 1)
       notes.push_back(who(p) + ": no RSS on IPv4 with " + std::to_string(workers) +
                       " RX queues; worker 0 spreads packets in software");

@@ -225,7 +225,8 @@ RtStatus build(Runtime::State& s, const PipelineFactory& factory) {
       if (p.rss)
         wk->rx.push_back({.port = pi, .port_id = p.id, .queue = static_cast<uint16_t>(w)});
       else if (w == 0)
-        wk->rx.push_back({.port = pi, .port_id = p.id, .queue = 0, .spread = workers > 1});
+        for (uint16_t q = 0; q < p.nb_rxq; ++q)
+          wk->rx.push_back({.port = pi, .port_id = p.id, .queue = q, .spread = workers > 1});
       else
         wk->rx.push_back({.port = pi, .ring = s.sh.spread[i * workers + w]});
     }
