@@ -73,3 +73,43 @@ def ntp_now():
     """The current time as a 64-bit NTP timestamp (RFC 5944 5.7.1 identification)."""
     import time
     return (int(time.time()) + 2208988800) << 32
+
+
+def signed_rrq_flags(home, ha, coa, ident, spi, key, flags, nai=b"mn1@example.org", lifetime=600):
+    """signed_rrq with the flags octet given (RFC 5944 3.3: S 0x80, B 0x40,
+    D 0x20 co-located care-of address, M, G, r, T 0x02 reverse tunnel, x)."""
+    import hashlib
+    import hmac
+    import struct
+    from scapy.all import Raw
+    from scapy.layers.mobileip import MobileIP, MobileIPRRQ
+    p = MobileIP(type=1) / MobileIPRRQ(flags=flags, lifetime=lifetime, homeaddr=home, haaddr=ha,
+                                       coaddr=coa, id=ident) / Raw(mip_ext(131, nai))
+    head = bytes(p) + bytes([32, 20]) + struct.pack("!I", spi)
+    return head + hmac.new(key, head, hashlib.md5).digest()
+
+
+def rrp_parse(body, spi, key):
+    """A Registration Reply (RFC 5944 3.4) as a dict: code, lifetime, home,
+    ha, id, exts (list of (type, data)), auth_ok (the MN-HA authenticator,
+    HMAC-MD5 with spi/key, is present, last, and right); None when body is
+    not a reply."""
+    import hashlib
+    import hmac
+    import socket
+    import struct
+    if len(body) < 20 or body[0] != 3:
+        return None
+    r = {"code": body[1], "lifetime": struct.unpack("!H", body[2:4])[0],
+         "home": socket.inet_ntoa(body[4:8]), "ha": socket.inet_ntoa(body[8:12]),
+         "id": struct.unpack("!Q", body[12:20])[0], "exts": [], "auth_ok": False}
+    off = 20
+    while off + 2 <= len(body):
+        t, n = body[off], body[off + 1]
+        data = body[off + 2:off + 2 + n]
+        r["exts"].append((t, data))
+        if t == 32 and n == 20 and off + 22 == len(body):
+            want = hmac.new(key, body[:off + 6], hashlib.md5).digest()
+            r["auth_ok"] = struct.unpack("!I", data[:4])[0] == spi and hmac.compare_digest(want, data[4:])
+        off += 2 + n
+    return r

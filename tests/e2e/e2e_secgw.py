@@ -1,0 +1,257 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""End to end in network namespaces (RFC 5265): mipvpnd as x-HA and i-HA on
+net_af_packet ports, a mobile node and a correspondent node played by the
+kernel and scapy, and DPDK's ipsec-secgw as the unmodified third-party VPN
+gateway in the path.
+
+    mn (kernel + scapy)        app (mipvpnd: x-HA, i-HA)         gw (ipsec-secgw)
+    eth0 192.0.2.77 (CoA) ---- ext  192.0.2.1, x-HA 192.0.2.10
+                               gwu  198.51.100.1 ------------- u  port 0, unprotected: GW 198.51.100.11
+                               gwp  10.0.1.1 (internal) ------ p  port 1, protected (next hop 10.0.1.11)
+    cn (kernel)                int  10.1.0.1 (internal), i-HA 10.1.0.2
+    eth0 10.1.0.20 ----------- int
+
+The mobile node is outside, with a co-located care-of address (CoA), an
+external home address (x-HoA 198.51.100.50) at the x-HA, an ESP tunnel
+mode SA pair with the gateway (outer x-HoA <-> GW, inner VPN-TIA
+10.99.0.5) and an internal home address (i-HoA 10.10.0.5) at the i-HA.
+
+  1. ARP and ping: the mobile node's kernel pings the x-HA (mipvpnd answers
+     ARP and the echo request).
+  2. x-HA registration (RFC 5265 4.2): Registration Request from the CoA's
+     UDP socket, Reply code 0 with a good MN-HA authenticator.
+
+usage: e2e_secgw.py MIPVPND
+"""
+import os
+import select
+import socket
+import struct
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "mipvpnd"))
+import mipvpnd_util  # noqa: E402
+from mipvpnd_util import check, ntp_now, rrp_parse, signed_rrq_flags  # noqa: E402
+from netns import Topology  # noqa: E402
+
+MIPVPND = os.path.abspath(sys.argv[1])
+
+# Addresses (see the drawing above).
+COA, EXT, XHA = "192.0.2.77", "192.0.2.1", "192.0.2.10"
+GWU, GW, XHOA = "198.51.100.1", "198.51.100.11", "198.51.100.50"
+GWP, GW_PROT = "10.0.1.1", "10.0.1.11"
+INT, IHA, CN = "10.1.0.1", "10.1.0.2", "10.1.0.20"
+TIA, IHOA = "10.99.0.5", "10.10.0.5"
+# MACs: every veth end gets a fixed one (ipsec-secgw answers no ARP).
+MN_MAC, EXT_MAC = "02:00:00:e2:00:01", "02:00:00:e2:00:02"
+GWU_MAC, U_MAC = "02:00:00:e2:01:01", "02:00:00:e2:01:02"
+GWP_MAC, P_MAC = "02:00:00:e2:02:01", "02:00:00:e2:02:02"
+INT_MAC, CN_MAC = "02:00:00:e2:03:01", "02:00:00:e2:03:02"
+# Mobility security associations (RFC 5944 3.5.1) with the two home agents.
+X_SPI, X_KEY = 300, bytes.fromhex("a87a7be5629f2d47f2839c370531778e")
+I_SPI, I_KEY = 256, bytes.fromhex("25191ae63fa7027f453ef34924953506")
+NAI = "mn1@example.org"
+FLAGS_DT = 0x22  # D (co-located care-of address, RFC 5944 3.3) and T (reverse tunnel, RFC 3024)
+
+
+def mipvpnd_config(prefix):
+    def port(name, n, addr, mac, internal):
+        return ('{ name = "%s"; device = "net_af_packet%d,iface=%s,qpairs=2"; address = "%s"; mac = "%s";'
+                ' internal = %s; }' % (name, n, name, addr, mac, "true" if internal else "false"))
+    return "\n".join([
+        'eal = ["--no-huge", "-m", "256", "--no-pci", "--file-prefix=%s-app", "--log-level=*:warning"];' % prefix,
+        'roles = ["xha", "iha"];',
+        "workers = 1;",
+        "ports = ( %s );" % ", ".join([
+            port("ext", 0, EXT + "/24", EXT_MAC, False),
+            port("gwu", 1, GWU + "/24", GWU_MAC, False),
+            port("gwp", 2, GWP + "/24", GWP_MAC, True),
+            port("int", 3, INT + "/24", INT_MAC, True)]),
+        # The gateway answers no ARP: its two ports are static neighbours.
+        'neighbours = ( { address = "%s"; mac = "%s"; port = "gwu"; },'
+        ' { address = "%s"; mac = "%s"; port = "gwp"; } );' % (GW, U_MAC, GW_PROT, P_MAC),
+        # The VPN inner address pool is behind the gateway's protected port.
+        'routes = ( { prefix = "10.99.0.0/16"; via = "%s"; } );' % GW_PROT,
+        'xha = { addresses = ["%s"]; mobile_nodes = ( { home = "%s"; nai = "%s"; spi = %d; key = "%s"; } ); };' % (
+            XHA, XHOA, NAI, X_SPI, X_KEY.hex()),
+        'iha = { addresses = ["%s"]; trusted_networks = ["10.99.0.0/16", "10.1.0.0/24"];'
+        ' mobile_nodes = ( { home = "%s"; nai = "%s"; spi = %d; key = "%s"; } ); };' % (
+            IHA, IHOA, NAI, I_SPI, I_KEY.hex()),
+    ]) + "\n"
+
+
+class Daemon:
+    """A process in a namespace with its output in a file."""
+
+    def __init__(self, topo, ns, cmd, log_path):
+        self.name = cmd[0]
+        self.log_path = log_path
+        self.log = open(log_path, "w")
+        self.proc = topo.popen(ns, cmd, self.log)
+
+    def output(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def wait_for(self, text, timeout):
+        end = time.time() + timeout
+        while time.time() < end:
+            if text in self.output():
+                return True
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        return text in self.output()
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self, sig, timeout=20):
+        """Signal it, wait (bounded); its return code, None if it had to be killed."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except Exception:
+                self.proc.kill()
+                self.proc.wait()
+                self.log.close()
+                return None
+        self.log.close()
+        return self.proc.returncode
+
+
+def inet_csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    t = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while t >> 16:
+        t = (t & 0xffff) + (t >> 16)
+    return ~t & 0xffff
+
+
+def ping(topo, ns, dst, count=1, wait=1.0):
+    """ICMP echo (RFC 792) from namespace ns's kernel, which resolves the
+    next hop by ARP: (all answered, a line per request)."""
+    with topo.enter(ns):
+        s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    lines, ok = [], True
+    ident = os.getpid() & 0xffff
+    for seq in range(1, count + 1):
+        data = b"mipvpn e2e %d" % seq
+        msg = struct.pack("!BBHHH", 8, 0, 0, ident, seq) + data
+        msg = msg[:2] + struct.pack("!H", inet_csum(msg)) + msg[4:]
+        t0 = time.time()
+        s.sendto(msg, (dst, 0))
+
+        def reply(d, a):
+            icmp = d[(d[0] & 15) * 4:]
+            return a[0] == dst and icmp[:1] == b"\0" and icmp[4:8] == msg[4:8] and icmp[8:] == data
+        got = recv_until(s, wait, reply)
+        ok = ok and got is not None
+        lines.append("%s seq %d: %s" % (dst, seq, "%.1f ms" % ((time.time() - t0) * 1e3) if got else "no reply"))
+    s.close()
+    return ok, "\n".join(lines)
+
+
+def udp_socket(topo, ns, addr, port):
+    with topo.enter(ns):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((addr, port))
+    return s
+
+
+def recv_until(s, timeout, want):
+    """Datagrams from socket s until want(data, addr) holds; (data, addr) or None."""
+    end = time.time() + timeout
+    while True:
+        left = end - time.time()
+        if left <= 0 or not select.select([s], [], [], left)[0]:
+            return None
+        data, addr = s.recvfrom(65535)
+        if want(data, addr):
+            return data, addr
+
+
+def slice_xha(topo, app):
+    # 1. ARP and ping: the first requests go unanswered while the daemon's
+    # ports come up; then every one of three must be answered.
+    ok, out = False, ""
+    end = time.time() + 20
+    while not ok and time.time() < end and app.alive():
+        ok, out = ping(topo, "mn", XHA)
+    check("ping x-HA (first)", ok, out + app.output())
+    ok, out = ping(topo, "mn", XHA, count=3)
+    check("ping x-HA 3/3", ok, out)
+    ok, out = ping(topo, "mn", EXT, count=1)
+    check("ping ext port address", ok, out)
+    neigh = topo.sh("mn", ["ip", "neigh", "show", XHA]).stdout
+    check("mn learned the x-HA's MAC by ARP", EXT_MAC in neigh.lower(), neigh)
+
+    # 2. x-HA registration (RFC 5265 4.2, RFC 5944 3.3): the mobile node's
+    # own UDP socket on its co-located care-of address.
+    s = udp_socket(topo, "mn", COA, 434)
+    ident = ntp_now()
+    s.sendto(signed_rrq_flags(XHOA, XHA, COA, ident, X_SPI, X_KEY, FLAGS_DT), (XHA, 434))
+    got = recv_until(s, 5, lambda d, a: a == (XHA, 434))
+    s.close()
+    check("x-HA reply received", got is not None, app.output())
+    r = rrp_parse(got[0], X_SPI, X_KEY)
+    check("x-HA reply parsed", r is not None, got[0].hex())
+    check("x-HA reply code 0", r["code"] == 0, r)
+    check("x-HA reply fields", r["home"] == XHOA and r["ha"] == XHA and r["id"] >> 32 == ident >> 32
+          and r["lifetime"] > 0, r)
+    check("x-HA reply authenticator", r["auth_ok"], r)
+
+
+def run(d, topo, prefix):
+    for n in ["mn", "app", "gw", "cn"]:
+        topo.add(n)
+    topo.link("mn", "eth0", MN_MAC, "app", "ext", EXT_MAC)
+    topo.link("app", "gwu", GWU_MAC, "gw", "u", U_MAC)
+    topo.link("app", "gwp", GWP_MAC, "gw", "p", P_MAC)
+    topo.link("app", "int", INT_MAC, "cn", "eth0", CN_MAC)
+    topo.host("mn", "eth0", COA + "/24")
+    topo.host("cn", "eth0", CN + "/24", gateway=INT)
+
+    conf = os.path.join(d, "mipvpnd.conf")
+    with open(conf, "w") as f:
+        f.write(mipvpnd_config(prefix))
+    r = topo.sh("app", [MIPVPND, "--check", "-c", conf], check=False)
+    check("mipvpnd --check", r.returncode == 0, r.stdout + r.stderr)
+    app = Daemon(topo, "app", [MIPVPND, "-c", conf, "--idle-sleep-us", "200"], os.path.join(d, "mipvpnd.log"))
+    try:
+        check("mipvpnd running", app.wait_for("mipvpnd: running", 20), app.output())
+        slice_xha(topo, app)
+    finally:
+        import signal
+        rc = app.stop(signal.SIGTERM)
+    out = app.output()
+    print(out)
+    check("mipvpnd exit 0", rc == 0, "rc %s" % rc)
+    for what in ["registrations 1", "replies_sent 1", "xha: bindings 1 registered 1"]:
+        check("summary: " + what, what in out, out)
+    print("e2e secgw: %d checks passed" % mipvpnd_util.checked)
+
+
+def main():
+    if os.geteuid() != 0:
+        sys.exit("FAIL e2e_secgw needs root (network namespaces)")
+    prefix = "mve2e-%d" % os.getpid()
+    d = tempfile.mkdtemp(prefix="mipvpn-e2e-")
+    topo = Topology(prefix)
+    try:
+        run(d, topo, prefix)
+    finally:
+        topo.close()
+        import shutil
+        shutil.rmtree(d, ignore_errors=True)
+        shutil.rmtree("/var/run/dpdk/%s-app" % prefix, ignore_errors=True)
+        shutil.rmtree("/var/run/dpdk/%s-gw" % prefix, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
