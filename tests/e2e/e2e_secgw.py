@@ -21,10 +21,22 @@ mode SA pair with the gateway (outer x-HoA <-> GW, inner VPN-TIA
   2. x-HA registration (RFC 5265 4.2): Registration Request from the CoA's
      UDP socket, Reply code 0 with a good MN-HA authenticator.
 
-usage: e2e_secgw.py MIPVPND
+  3. i-HA registration through the tunnel (RFC 5265 4.3): x-MIP (IP-in-IP to
+     the x-HA) / ESP (scapy, to the gateway) / Registration Request to the
+     i-HA with the VPN-TIA as co-located care-of address; the Reply, code 0
+     with the Trusted Networks Configured extension (RFC 5265 3.4), comes
+     back encrypted by ipsec-secgw and tunnelled by the x-HA.
+
+A peer that cannot run (no dpdk-doc, make fails, it does not start) fails
+the test; nothing is skipped.
+
+usage: e2e_secgw.py MIPVPND BUILD_SECGW SECGW_DIR
+  BUILD_SECGW: scripts/build-secgw; SECGW_DIR: where it builds ipsec-secgw
 """
 import os
 import select
+import signal
+import subprocess
 import socket
 import struct
 import sys
@@ -33,10 +45,15 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "mipvpnd"))
 import mipvpnd_util  # noqa: E402
+from scapy.all import Ether, IP, UDP, Raw  # noqa: E402
+from scapy.layers.ipsec import ESP, SecurityAssociation  # noqa: E402
 from mipvpnd_util import check, ntp_now, rrp_parse, signed_rrq_flags  # noqa: E402
 from netns import Topology  # noqa: E402
 
+if len(sys.argv) != 4:
+    sys.exit("usage: e2e_secgw.py MIPVPND BUILD_SECGW SECGW_DIR")
 MIPVPND = os.path.abspath(sys.argv[1])
+BUILD_SECGW, SECGW_DIR = os.path.abspath(sys.argv[2]), os.path.abspath(sys.argv[3])
 
 # Addresses (see the drawing above).
 COA, EXT, XHA = "192.0.2.77", "192.0.2.1", "192.0.2.10"
@@ -53,6 +70,11 @@ INT_MAC, CN_MAC = "02:00:00:e2:03:01", "02:00:00:e2:03:02"
 X_SPI, X_KEY = 300, bytes.fromhex("a87a7be5629f2d47f2839c370531778e")
 I_SPI, I_KEY = 256, bytes.fromhex("25191ae63fa7027f453ef34924953506")
 NAI = "mn1@example.org"
+# The ESP tunnel mode SA pair between the mobile node and the gateway
+# (static, AES-128-GCM: key || 4-byte salt, RFC 4106).
+SPI_IN, SPI_OUT = 4097, 8193       # to the gateway, from it
+KEY_IN = bytes(range(0x10, 0x24))
+KEY_OUT = bytes(range(0x40, 0x54))
 FLAGS_DT = 0x22  # D (co-located care-of address, RFC 5944 3.3) and T (reverse tunnel, RFC 3024)
 
 
@@ -80,6 +102,34 @@ def mipvpnd_config(prefix):
         ' mobile_nodes = ( { home = "%s"; nai = "%s"; spi = %d; key = "%s"; } ); };' % (
             IHA, IHOA, NAI, I_SPI, I_KEY.hex()),
     ]) + "\n"
+
+
+def secgw_config():
+    """ipsec-secgw's SPD, SAD and routes (port 0 unprotected, 1 protected)."""
+    def key(k):
+        return ":".join("%02x" % b for b in k)
+    return "\n".join([
+        # Inbound: what may come out of the tunnel (inner source: the VPN-TIA).
+        "sp ipv4 in esp protect %d pri 1 src %s/32 sport 0:65535 dport 0:65535" % (SPI_IN, TIA),
+        # Outbound: what goes into it (inner destination: the VPN-TIA).
+        "sp ipv4 out esp protect %d pri 1 dst %s/32 sport 0:65535 dport 0:65535" % (SPI_OUT, TIA),
+        "sa in %d aead_algo aes-128-gcm aead_key %s mode ipv4-tunnel src %s dst %s" % (
+            SPI_IN, key(KEY_IN), XHOA, GW),
+        "sa out %d aead_algo aes-128-gcm aead_key %s mode ipv4-tunnel src %s dst %s" % (
+            SPI_OUT, key(KEY_OUT), GW, XHOA),
+        "rt ipv4 dst 198.51.100.0/24 port 0",
+        "rt ipv4 dst 10.0.0.0/8 port 1",
+        # It answers no ARP and asks none: the next hop's MAC per port.
+        "neigh port 0 %s" % GWU_MAC,
+        "neigh port 1 %s" % GWP_MAC,
+    ]) + "\n"
+
+
+def build_secgw():
+    r = subprocess.run([BUILD_SECGW, SECGW_DIR], capture_output=True, text=True, timeout=240)
+    check("ipsec-secgw built (scripts/build-secgw)", r.returncode == 0 and r.stdout.strip(),
+          r.stdout + r.stderr)
+    return r.stdout.strip().splitlines()[-1]
 
 
 class Daemon:
@@ -176,6 +226,52 @@ def recv_until(s, timeout, want):
             return data, addr
 
 
+class Wire:
+    """A packet socket on a namespace's interface: whole frames in and out
+    (the frames this socket sends itself are not received)."""
+
+    def __init__(self, topo, ns, ifname):
+        with topo.enter(ns):
+            self.s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+            self.s.bind((ifname, 0))
+
+    def send(self, frame):
+        self.s.send(bytes(frame))
+
+    def recv(self, want, timeout):
+        """The first frame (scapy Ether) for which want() holds, or None."""
+        end = time.time() + timeout
+        while True:
+            left = end - time.time()
+            if left <= 0 or not select.select([self.s], [], [], left)[0]:
+                return None
+            data, addr = self.s.recvfrom(65535)
+            if addr[2] == socket.PACKET_OUTGOING:
+                continue
+            p = Ether(data)
+            if want(p):
+                return p
+
+    def close(self):
+        self.s.close()
+
+
+def from_xha(p):
+    """x-MIP from the x-HA to the care-of address: IP-in-IP (RFC 2003)."""
+    return IP in p and p[IP].src == XHA and p[IP].dst == COA and p[IP].proto == 4
+
+
+def open_tunnel(p, gw_sa, what):
+    """The x-MIP and ESP layers of p, checked; the inner (i-MIP) IP packet."""
+    outer = p[IP]
+    vpn = outer.payload
+    check(what + ": VPN layer", isinstance(vpn, IP) and vpn.src == GW and vpn.dst == XHOA and vpn.proto == 50,
+          outer.summary())
+    check(what + ": ESP SPI", vpn[ESP].spi == SPI_OUT, vpn.summary())
+    inner = gw_sa.decrypt(IP(bytes(vpn)))  # checks the ICV (AES-GCM)
+    return inner
+
+
 def slice_xha(topo, app):
     # 1. ARP and ping: the first requests go unanswered while the daemon's
     # ports come up; then every one of three must be answered.
@@ -207,6 +303,28 @@ def slice_xha(topo, app):
     check("x-HA reply authenticator", r["auth_ok"], r)
 
 
+def slice_iha(topo, app, mn, mn_sa, gw_sa):
+    """The i-HA registration through the tunnel (RFC 5265 4.3)."""
+    ident = ntp_now()
+    rrq = IP(src=TIA, dst=IHA) / UDP(sport=434, dport=434) / Raw(
+        signed_rrq_flags(IHOA, IHA, TIA, ident, I_SPI, I_KEY, FLAGS_DT))
+    frame = Ether(src=MN_MAC, dst=EXT_MAC) / IP(src=COA, dst=XHA) / mn_sa.encrypt(rrq)
+    mn.send(frame)
+    p = mn.recv(from_xha, 10)
+    check("i-HA reply through the tunnel", p is not None, app.output())
+    inner = open_tunnel(p, gw_sa, "i-HA reply")
+    check("i-HA reply addresses", inner.src == IHA and inner.dst == TIA and UDP in inner and
+          inner[UDP].sport == 434 and inner[UDP].dport == 434, inner.summary())
+    r = rrp_parse(bytes(inner[UDP].payload), I_SPI, I_KEY)
+    check("i-HA reply parsed", r is not None, inner.summary())
+    check("i-HA reply code 0", r["code"] == 0, r)
+    check("i-HA reply fields", r["home"] == IHOA and r["ha"] == IHA and r["id"] >> 32 == ident >> 32, r)
+    kinds = [t for t, _ in r["exts"]]
+    check("i-HA reply: TNC (RFC 5265 3.4) before the MN-HA authenticator",
+          149 in kinds and kinds.index(149) < kinds.index(32), kinds)
+    check("i-HA reply authenticator", r["auth_ok"], r)
+
+
 def run(d, topo, prefix):
     for n in ["mn", "app", "gw", "cn"]:
         topo.add(n)
@@ -222,17 +340,42 @@ def run(d, topo, prefix):
         f.write(mipvpnd_config(prefix))
     r = topo.sh("app", [MIPVPND, "--check", "-c", conf], check=False)
     check("mipvpnd --check", r.returncode == 0, r.stdout + r.stderr)
+    sg_conf = os.path.join(d, "secgw.cfg")
+    with open(sg_conf, "w") as f:
+        f.write(secgw_config())
+    secgw = build_secgw()
+    cpus = sorted(os.sched_getaffinity(0))
+    cpu = cpus[-1]
+    # One lcore, busy polling: niced so that it shares the CPU with the rest.
+    gw = Daemon(topo, "gw", [
+        "nice", "-n", "10", secgw, "--no-huge", "-m", "1024", "--no-pci", "-l", str(cpu),
+        "--file-prefix=%s-gw" % prefix, "--no-telemetry",
+        "--vdev", "net_af_packet0,iface=u", "--vdev", "net_af_packet1,iface=p", "--vdev", "crypto_aesni_gcm0",
+        "--", "-p", "0x3", "-P", "-u", "0x1", "--config", "(0,0,%d),(1,0,%d)" % (cpu, cpu), "-f", sg_conf],
+        os.path.join(d, "secgw.log"))
     app = Daemon(topo, "app", [MIPVPND, "-c", conf, "--idle-sleep-us", "200"], os.path.join(d, "mipvpnd.log"))
+    mn = Wire(topo, "mn", "eth0")
+    mn_sa = SecurityAssociation(ESP, spi=SPI_IN, crypt_algo="AES-GCM", crypt_key=KEY_IN,
+                                tunnel_header=IP(src=XHOA, dst=GW))
+    gw_sa = SecurityAssociation(ESP, spi=SPI_OUT, crypt_algo="AES-GCM", crypt_key=KEY_OUT,
+                                tunnel_header=IP(src=GW, dst=XHOA))
     try:
+        check("ipsec-secgw running", gw.wait_for("entering main loop", 30), gw.output())
         check("mipvpnd running", app.wait_for("mipvpnd: running", 20), app.output())
         slice_xha(topo, app)
+        slice_iha(topo, app, mn, mn_sa, gw_sa)
+        check("ipsec-secgw still running", gw.alive(), gw.output())
     finally:
-        import signal
+        mn.close()
         rc = app.stop(signal.SIGTERM)
+        gw_rc = gw.stop(signal.SIGINT)
+        print("--- mipvpnd\n" + app.output())
+        print("--- ipsec-secgw (end)\n" + gw.output()[-2500:])
     out = app.output()
-    print(out)
     check("mipvpnd exit 0", rc == 0, "rc %s" % rc)
-    for what in ["registrations 1", "replies_sent 1", "xha: bindings 1 registered 1"]:
+    check("ipsec-secgw exit 0", gw_rc == 0, "rc %s" % gw_rc)
+    for what in ["registrations 2", "replies_sent 2", "xha: bindings 1 registered 1", "iha: bindings 1 registered 1",
+                 "stage xmip_decap 1", "stage xmip_encap 1"]:
         check("summary: " + what, what in out, out)
     print("e2e secgw: %d checks passed" % mipvpnd_util.checked)
 
