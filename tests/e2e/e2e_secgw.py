@@ -27,6 +27,14 @@ mode SA pair with the gateway (outer x-HoA <-> GW, inner VPN-TIA
      with the Trusted Networks Configured extension (RFC 5265 3.4), comes
      back encrypted by ipsec-secgw and tunnelled by the x-HA.
 
+  4. User traffic both ways (RFC 5265 4.4): UDP from the i-HoA, triple
+     encapsulated by scapy, arrives at the correspondent's socket as the
+     plain datagram; its answer from the correspondent's kernel arrives at
+     the mobile node triple encapsulated (x-HA, ipsec-secgw, i-HA) and
+     opens to the very datagram. Then ping both ways through the tunnel:
+     the mobile node's echo request answered by the correspondent's kernel,
+     and the correspondent's echo request answered by the mobile node.
+
 A peer that cannot run (no dpdk-doc, make fails, it does not start) fails
 the test; nothing is skipped.
 
@@ -45,7 +53,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "mipvpnd"))
 import mipvpnd_util  # noqa: E402
-from scapy.all import Ether, IP, UDP, Raw  # noqa: E402
+from scapy.all import Ether, ICMP, IP, UDP, Raw  # noqa: E402
 from scapy.layers.ipsec import ESP, SecurityAssociation  # noqa: E402
 from mipvpnd_util import check, ntp_now, rrp_parse, signed_rrq_flags  # noqa: E402
 from netns import Topology  # noqa: E402
@@ -325,6 +333,87 @@ def slice_iha(topo, app, mn, mn_sa, gw_sa):
     check("i-HA reply authenticator", r["auth_ok"], r)
 
 
+def cvc(mn_sa, user):
+    """RFC 5265 4.4, the triple encapsulation of a user packet from outside:
+    x-MIP (IP-in-IP to the x-HA) / ESP (tunnel mode to the gateway) /
+    i-MIP (IP-in-IP from the VPN-TIA to the i-HA) / user packet."""
+    return Ether(src=MN_MAC, dst=EXT_MAC) / IP(src=COA, dst=XHA) / mn_sa.encrypt(IP(src=TIA, dst=IHA) / user)
+
+
+def open_cvc(p, gw_sa, what):
+    """The user packet inside a triple encapsulation to the mobile node."""
+    imip = open_tunnel(p, gw_sa, what)
+    check(what + ": i-MIP layer", imip.src == IHA and imip.dst == TIA and imip.proto == 4, imip.summary())
+    return imip.payload
+
+
+def udp_ok(u):
+    """The UDP checksum of IP packet u is right (RFC 768)."""
+    want = u.copy()
+    del want[UDP].chksum
+    return IP(bytes(want))[UDP].chksum == u[UDP].chksum
+
+
+def slice_user(topo, app, mn, mn_sa, gw_sa):
+    """User traffic both ways through x-HA, ipsec-secgw and i-HA."""
+    cn = udp_socket(topo, "cn", CN, 34500)
+    n = 3
+    for i in range(n):
+        mn.send(cvc(mn_sa, IP(src=IHOA, dst=CN, id=300 + i) / UDP(sport=33434, dport=34500) /
+                    Raw(b"from mn %d" % i)))
+    for i in range(n):
+        got = recv_until(cn, 10, lambda dd, a: True)
+        check("cn received datagram %d" % i, got is not None, app.output())
+        data, addr = got
+        check("cn datagram %d is the mobile node's" % i, data == b"from mn %d" % i and addr == (IHOA, 33434),
+              (data, addr))
+        # The correspondent answers from its kernel's socket.
+        cn.sendto(b"to mn %d" % i, addr)
+        p = mn.recv(lambda q: from_xha(q) and q[IP].payload.proto == 50, 10)
+        check("reply %d at the mobile node" % i, p is not None, app.output())
+        u = open_cvc(p, gw_sa, "reply %d" % i)
+        check("reply %d: the correspondent's datagram" % i,
+              u.src == CN and u.dst == IHOA and UDP in u and u[UDP].sport == 34500 and
+              u[UDP].dport == 33434 and bytes(u[UDP].payload) == b"to mn %d" % i, u.summary())
+        check("reply %d: UDP checksum" % i, udp_ok(u), u.show(dump=True))
+    cn.close()
+
+    # Ping from the mobile node (its i-HoA) to the correspondent's kernel.
+    for seq in range(1, 3):
+        mn.send(cvc(mn_sa, IP(src=IHOA, dst=CN) / ICMP(type=8, id=0x4d4e, seq=seq) / Raw(b"mn ping")))
+        p = mn.recv(lambda q: from_xha(q) and q[IP].payload.proto == 50, 10)
+        check("echo reply %d at the mobile node" % seq, p is not None, app.output())
+        u = open_cvc(p, gw_sa, "echo reply %d" % seq)
+        check("echo reply %d from the correspondent" % seq,
+              u.src == CN and u.dst == IHOA and ICMP in u and u[ICMP].type == 0 and u[ICMP].id == 0x4d4e and
+              u[ICMP].seq == seq and bytes(u[ICMP].payload) == b"mn ping", u.summary())
+
+    # Ping from the correspondent's kernel to the mobile node (i-HoA): the
+    # request reaches the mobile node triple encapsulated; it answers the
+    # same way back.
+    with topo.enter("cn"):
+        s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    for seq in range(1, 3):
+        msg = struct.pack("!BBHHH", 8, 0, 0, 0x434e, seq) + b"cn ping"
+        msg = msg[:2] + struct.pack("!H", inet_csum(msg)) + msg[4:]
+        s.sendto(msg, (IHOA, 0))
+        p = mn.recv(lambda q: from_xha(q) and q[IP].payload.proto == 50, 10)
+        check("echo request %d at the mobile node" % seq, p is not None, app.output())
+        u = open_cvc(p, gw_sa, "echo request %d" % seq)
+        check("echo request %d from the correspondent" % seq,
+              u.src == CN and u.dst == IHOA and ICMP in u and u[ICMP].type == 8 and u[ICMP].seq == seq,
+              u.summary())
+        mn.send(cvc(mn_sa, IP(src=IHOA, dst=CN) / ICMP(type=0, id=u[ICMP].id, seq=seq) /
+                    Raw(bytes(u[ICMP].payload))))
+
+        def reply(dd, a):
+            icmp = dd[(dd[0] & 15) * 4:]
+            return a[0] == IHOA and icmp[:1] == b"\0" and icmp[4:8] == msg[4:8]
+        got = recv_until(s, 10, reply)
+        check("cn ping %d answered by the mobile node" % seq, got is not None, app.output())
+    s.close()
+
+
 def run(d, topo, prefix):
     for n in ["mn", "app", "gw", "cn"]:
         topo.add(n)
@@ -364,6 +453,7 @@ def run(d, topo, prefix):
         check("mipvpnd running", app.wait_for("mipvpnd: running", 20), app.output())
         slice_xha(topo, app)
         slice_iha(topo, app, mn, mn_sa, gw_sa)
+        slice_user(topo, app, mn, mn_sa, gw_sa)
         check("ipsec-secgw still running", gw.alive(), gw.output())
     finally:
         mn.close()
@@ -375,7 +465,8 @@ def run(d, topo, prefix):
     check("mipvpnd exit 0", rc == 0, "rc %s" % rc)
     check("ipsec-secgw exit 0", gw_rc == 0, "rc %s" % gw_rc)
     for what in ["registrations 2", "replies_sent 2", "xha: bindings 1 registered 1", "iha: bindings 1 registered 1",
-                 "stage xmip_decap 1", "stage xmip_encap 1"]:
+                 # RRQ + 3 UDP + 2 echo requests + 2 echo replies, in and out.
+                 "stage xmip_decap 8", "stage imip_decap 7", "stage imip_encap 7", "stage xmip_encap 8"]:
         check("summary: " + what, what in out, out)
     print("e2e secgw: %d checks passed" % mipvpnd_util.checked)
 
