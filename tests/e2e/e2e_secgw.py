@@ -35,6 +35,13 @@ mode SA pair with the gateway (outer x-HoA <-> GW, inner VPN-TIA
      the mobile node's echo request answered by the correspondent's kernel,
      and the correspondent's echo request answered by the mobile node.
 
+  5. The fences: clear traffic from outside does not reach the intranet,
+     neither sent plainly nor inside the x-MIP tunnel (RFC 5265 1.2: only
+     what came through the VPN is trusted; RFC 4301 5.2); ESP under a wrong
+     key is dropped by the gateway; a Registration Request to the i-HA sent
+     in clear from outside is dropped silently (RFC 5265 4.3, trusted
+     networks).
+
 A peer that cannot run (no dpdk-doc, make fails, it does not start) fails
 the test; nothing is skipped.
 
@@ -414,6 +421,38 @@ def slice_user(topo, app, mn, mn_sa, gw_sa):
     s.close()
 
 
+def slice_fences(topo, app, mn, mn_sa):
+    """What must not get through."""
+    cn = udp_socket(topo, "cn", CN, 34501)
+    udp = UDP(sport=33434, dport=34501)
+    eth = Ether(src=MN_MAC, dst=EXT_MAC)
+    mn.send(eth / IP(src=COA, dst=CN) / udp / Raw(b"plain from outside"))
+    mn.send(eth / IP(src=COA, dst=XHA) / IP(src=XHOA, dst=CN) / udp / Raw(b"x-MIP, no ESP"))
+    bad_sa = SecurityAssociation(ESP, spi=SPI_IN, crypt_algo="AES-GCM", crypt_key=bytes(20),
+                                 tunnel_header=IP(src=XHOA, dst=GW))
+    bad_sa.seq_num = 1000
+    mn.send(eth / IP(src=COA, dst=XHA) / bad_sa.encrypt(IP(src=TIA, dst=IHA) / IP(src=IHOA, dst=CN) / udp /
+                                                         Raw(b"wrong key")))
+    # The one that must arrive, sent last: when it is there, the others had their chance.
+    mn.send(cvc(mn_sa, IP(src=IHOA, dst=CN) / udp / Raw(b"through the VPN")))
+    got = []
+    while True:
+        g = recv_until(cn, 3 if not got else 0.5, lambda dd, a: True)
+        if g is None:
+            break
+        got.append(g[0])
+    cn.close()
+    check("fences: only the VPN's datagram reached the correspondent", got == [b"through the VPN"], got)
+
+    # Registration with the i-HA in clear from outside: no reply.
+    s = udp_socket(topo, "mn", COA, 434)
+    mn.send(eth / IP(src=COA, dst=IHA) / UDP(sport=434, dport=434) /
+            Raw(signed_rrq_flags(IHOA, IHA, COA, ntp_now(), I_SPI, I_KEY, FLAGS_DT)))
+    got = recv_until(s, 1.5, lambda dd, a: True)
+    s.close()
+    check("fences: no reply to a registration with the i-HA from outside", got is None, got)
+
+
 def run(d, topo, prefix):
     for n in ["mn", "app", "gw", "cn"]:
         topo.add(n)
@@ -454,6 +493,7 @@ def run(d, topo, prefix):
         slice_xha(topo, app)
         slice_iha(topo, app, mn, mn_sa, gw_sa)
         slice_user(topo, app, mn, mn_sa, gw_sa)
+        slice_fences(topo, app, mn, mn_sa)
         check("ipsec-secgw still running", gw.alive(), gw.output())
     finally:
         mn.close()
@@ -464,9 +504,10 @@ def run(d, topo, prefix):
     out = app.output()
     check("mipvpnd exit 0", rc == 0, "rc %s" % rc)
     check("ipsec-secgw exit 0", gw_rc == 0, "rc %s" % gw_rc)
-    for what in ["registrations 2", "replies_sent 2", "xha: bindings 1 registered 1", "iha: bindings 1 registered 1",
+    for what in ["registrations 3", "replies_sent 2", "drop unprotected 2", "xha: bindings 1 registered 1", "iha: bindings 1 registered 1",
                  # RRQ + 3 UDP + 2 echo requests + 2 echo replies, in and out.
-                 "stage xmip_decap 8", "stage imip_decap 7", "stage imip_encap 7", "stage xmip_encap 8"]:
+                 # and in the fences: one x-MIP without ESP, one with the wrong key, one good.
+                 "stage xmip_decap 11", "stage imip_decap 8", "stage imip_encap 7", "stage xmip_encap 8"]:
         check("summary: " + what, what in out, out)
     print("e2e secgw: %d checks passed" % mipvpnd_util.checked)
 
