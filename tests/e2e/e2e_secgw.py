@@ -20,13 +20,11 @@ mode SA pair with the gateway (outer x-HoA <-> GW, inner VPN-TIA
      ARP and the echo request).
   2. x-HA registration (RFC 5265 4.2): Registration Request from the CoA's
      UDP socket, Reply code 0 with a good MN-HA authenticator.
-
   3. i-HA registration through the tunnel (RFC 5265 4.3): x-MIP (IP-in-IP to
      the x-HA) / ESP (scapy, to the gateway) / Registration Request to the
      i-HA with the VPN-TIA as co-located care-of address; the Reply, code 0
      with the Trusted Networks Configured extension (RFC 5265 3.4), comes
      back encrypted by ipsec-secgw and tunnelled by the x-HA.
-
   4. User traffic both ways (RFC 5265 4.4): UDP from the i-HoA, triple
      encapsulated by scapy, arrives at the correspondent's socket as the
      plain datagram; its answer from the correspondent's kernel arrives at
@@ -34,13 +32,17 @@ mode SA pair with the gateway (outer x-HoA <-> GW, inner VPN-TIA
      opens to the very datagram. Then ping both ways through the tunnel:
      the mobile node's echo request answered by the correspondent's kernel,
      and the correspondent's echo request answered by the mobile node.
-
   5. The fences: clear traffic from outside does not reach the intranet,
      neither sent plainly nor inside the x-MIP tunnel (RFC 5265 1.2: only
      what came through the VPN is trusted; RFC 4301 5.2); ESP under a wrong
      key is dropped by the gateway; a Registration Request to the i-HA sent
      in clear from outside is dropped silently (RFC 5265 4.3, trusted
      networks).
+  6. x-MIP over UDP (RFC 3519, which RFC 5265 4.3 asks for where a VPN or a
+     NAT blocks IP-in-IP): the mobile node registers again with the x-HA
+     with a UDP Tunnel Request (F: force), gets a UDP Tunnel Reply, and
+     its traffic and the correspondent's answers flow in UDP 434 tunnel
+     data around the same ESP.
 
 A peer that cannot run (no dpdk-doc, make fails, it does not start) fails
 the test; nothing is skipped.
@@ -61,8 +63,9 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "mipvpnd"))
 import mipvpnd_util  # noqa: E402
 from scapy.all import Ether, ICMP, IP, UDP, Raw  # noqa: E402
+from scapy.layers.mobileip import MobileIP, MobileIPTunnelData  # noqa: E402
 from scapy.layers.ipsec import ESP, SecurityAssociation  # noqa: E402
-from mipvpnd_util import check, ntp_now, rrp_parse, signed_rrq_flags  # noqa: E402
+from mipvpnd_util import check, mip_ext, ntp_now, rrp_parse, signed_rrq_flags  # noqa: E402
 from netns import Topology  # noqa: E402
 
 if len(sys.argv) != 4:
@@ -453,6 +456,52 @@ def slice_fences(topo, app, mn, mn_sa):
     check("fences: no reply to a registration with the i-HA from outside", got is None, got)
 
 
+def slice_udp_tunnel(topo, app, mn, mn_sa, gw_sa):
+    """x-MIP over UDP (RFC 3519) around the same ESP tunnel."""
+    # UDP Tunnel Request (RFC 3519 3.1): sub-type 0, reserved, F (force),
+    # encapsulation 4 (IP-in-IP inside the UDP tunnel), reserved.
+    req = mip_ext(144, bytes([0, 0, 0x80, 4, 0, 0]))
+    s = udp_socket(topo, "mn", COA, 434)
+    ident = ntp_now()
+    s.sendto(signed_rrq_flags(XHOA, XHA, COA, ident, X_SPI, X_KEY, FLAGS_DT, exts=req), (XHA, 434))
+    got = recv_until(s, 5, lambda dd, a: a == (XHA, 434))
+    s.close()
+    check("x-HA UDP tunnel reply received", got is not None, app.output())
+    r = rrp_parse(got[0], X_SPI, X_KEY)
+    check("x-HA UDP tunnel reply code 0", r is not None and r["code"] == 0, r)
+    check("x-HA UDP tunnel reply authenticator", r["auth_ok"], r)
+    tun = [data for t, data in r["exts"] if t == 44]
+    check("x-HA UDP Tunnel Reply (RFC 3519 3.2), code 0", len(tun) == 1 and len(tun[0]) == 6 and tun[0][1] == 0,
+          r["exts"])
+
+    def to_mn_udp(q):
+        return (IP in q and q[IP].src == XHA and q[IP].dst == COA and UDP in q and q[UDP].sport == 434 and
+                q[UDP].dport == 434 and bytes(q[UDP].payload)[:1] == b"\x04")
+    cn = udp_socket(topo, "cn", CN, 34502)
+    for i in range(2):
+        vpn = mn_sa.encrypt(IP(src=TIA, dst=IHA) / IP(src=IHOA, dst=CN) / UDP(sport=33435, dport=34502) /
+                            Raw(b"udp tunnel %d" % i))
+        # RFC 3519 3.3: the tunnel data message, next header 4 (IPv4).
+        mn.send(Ether(src=MN_MAC, dst=EXT_MAC) / IP(src=COA, dst=XHA) / UDP(sport=434, dport=434) /
+                MobileIP(type=4) / MobileIPTunnelData(nexthdr=4) / vpn)
+        got = recv_until(cn, 10, lambda dd, a: True)
+        check("udp tunnel: cn received %d" % i, got is not None and got[0] == b"udp tunnel %d" % i and
+              got[1] == (IHOA, 33435), got)
+        cn.sendto(b"udp back %d" % i, got[1])
+        p = mn.recv(to_mn_udp, 10)
+        check("udp tunnel: reply %d at the mobile node in UDP 434 tunnel data" % i, p is not None, app.output())
+        td = bytes(p[UDP].payload)
+        check("udp tunnel: tunnel data header", td[0] == 4 and td[1] == 4, td[:4].hex())
+        vpn = IP(td[4:])
+        check("udp tunnel: VPN layer", vpn.src == GW and vpn.dst == XHOA and vpn.proto == 50, vpn.summary())
+        imip = gw_sa.decrypt(vpn)
+        check("udp tunnel: i-MIP layer", imip.src == IHA and imip.dst == TIA and imip.proto == 4, imip.summary())
+        u = imip.payload
+        check("udp tunnel: the correspondent's datagram %d" % i, u.src == CN and u.dst == IHOA and UDP in u and
+              bytes(u[UDP].payload) == b"udp back %d" % i and udp_ok(u), u.summary())
+    cn.close()
+
+
 def run(d, topo, prefix):
     for n in ["mn", "app", "gw", "cn"]:
         topo.add(n)
@@ -494,6 +543,7 @@ def run(d, topo, prefix):
         slice_iha(topo, app, mn, mn_sa, gw_sa)
         slice_user(topo, app, mn, mn_sa, gw_sa)
         slice_fences(topo, app, mn, mn_sa)
+        slice_udp_tunnel(topo, app, mn, mn_sa, gw_sa)
         check("ipsec-secgw still running", gw.alive(), gw.output())
     finally:
         mn.close()
@@ -504,10 +554,18 @@ def run(d, topo, prefix):
     out = app.output()
     check("mipvpnd exit 0", rc == 0, "rc %s" % rc)
     check("ipsec-secgw exit 0", gw_rc == 0, "rc %s" % gw_rc)
-    for what in ["registrations 3", "replies_sent 2", "drop unprotected 2", "xha: bindings 1 registered 1", "iha: bindings 1 registered 1",
-                 # RRQ + 3 UDP + 2 echo requests + 2 echo replies, in and out.
-                 # and in the fences: one x-MIP without ESP, one with the wrong key, one good.
-                 "stage xmip_decap 11", "stage imip_decap 8", "stage imip_encap 7", "stage xmip_encap 8"]:
+    # The fences' ESP under a wrong key: the gateway's own ICV check refused it.
+    check("ipsec-secgw refused the wrong key", gw.output().count("esp_inbound_post() failed crypto op") == 1,
+          gw.output()[-2000:])
+    for what in [
+            # x-HA twice (IP-in-IP, then UDP), i-HA through the tunnel, i-HA from outside (dropped).
+            "registrations 4", "replies_sent 3", "xha: bindings 1 registered 2", "iha: bindings 1 registered 1",
+            # Plain and x-MIP-only traffic from outside to the correspondent.
+            "drop unprotected 2",
+            # In: i-HA registration, 3 UDP, 2 echo requests, 2 echo replies; in the fences
+            # an x-MIP without ESP, one with the wrong key, one good; over UDP 2. Out: the
+            # same less what the fences stopped.
+            "stage xmip_decap 13", "stage imip_decap 10", "stage imip_encap 9", "stage xmip_encap 10"]:
         check("summary: " + what, what in out, out)
     print("e2e secgw: %d checks passed" % mipvpnd_util.checked)
 

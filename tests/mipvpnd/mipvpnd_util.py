@@ -75,16 +75,18 @@ def ntp_now():
     return (int(time.time()) + 2208988800) << 32
 
 
-def signed_rrq_flags(home, ha, coa, ident, spi, key, flags, nai=b"mn1@example.org", lifetime=600):
+def signed_rrq_flags(home, ha, coa, ident, spi, key, flags, nai=b"mn1@example.org", lifetime=600, exts=b""):
     """signed_rrq with the flags octet given (RFC 5944 3.3: S 0x80, B 0x40,
-    D 0x20 co-located care-of address, M, G, r, T 0x02 reverse tunnel, x)."""
+    D 0x20 co-located care-of address, M, G, r, T 0x02 reverse tunnel, x)
+    and more extensions (bytes, e.g. mip_ext(...)) after the NAI, covered
+    by the authenticator."""
     import hashlib
     import hmac
     import struct
     from scapy.all import Raw
     from scapy.layers.mobileip import MobileIP, MobileIPRRQ
     p = MobileIP(type=1) / MobileIPRRQ(flags=flags, lifetime=lifetime, homeaddr=home, haaddr=ha,
-                                       coaddr=coa, id=ident) / Raw(mip_ext(131, nai))
+                                       coaddr=coa, id=ident) / Raw(mip_ext(131, nai) + exts)
     head = bytes(p) + bytes([32, 20]) + struct.pack("!I", spi)
     return head + hmac.new(key, head, hashlib.md5).digest()
 
