@@ -44,6 +44,12 @@ mode SA pair with the gateway (outer x-HoA <-> GW, inner VPN-TIA
      its traffic and the correspondent's answers flow in UDP 434 tunnel
      data around the same ESP.
 
+Every frame on the mobile node's link is captured; tshark then checks the
+IPv4 and UDP checksums, decrypts both directions' ESP (inside IP-in-IP and
+RFC 3519 tunnel data) and finds every ICV good but the wrong key's, and
+dissects the registration replies. The daemon's exit summary must count
+every stage and drop above.
+
 A peer that cannot run (no dpdk-doc, make fails, it does not start) fails
 the test; nothing is skipped.
 
@@ -51,6 +57,7 @@ usage: e2e_secgw.py MIPVPND BUILD_SECGW SECGW_DIR
   BUILD_SECGW: scripts/build-secgw; SECGW_DIR: where it builds ipsec-secgw
 """
 import os
+import shutil
 import signal
 import socket
 import struct
@@ -94,6 +101,11 @@ SPI_IN, SPI_OUT = 4097, 8193       # to the gateway, from it
 KEY_IN = bytes(range(0x10, 0x24))
 KEY_OUT = bytes(range(0x40, 0x54))
 FLAGS_DT = 0x22  # D (co-located care-of address, RFC 5944 3.3) and T (reverse tunnel, RFC 3024)
+
+
+TSHARK, TCPDUMP = shutil.which("tshark"), shutil.which("tcpdump")
+if TSHARK is None or TCPDUMP is None:
+    sys.exit("FAIL tshark and tcpdump are needed (Debian packages tshark, tcpdump)")
 
 
 def mipvpnd_config(prefix):
@@ -378,6 +390,37 @@ def slice_udp_tunnel(topo, app, mn, mn_sa, gw_sa):
     cn.close()
 
 
+def tshark_check(pcap):
+    """A second opinion on every frame of the mobile node's link: tshark
+    checks IPv4 and UDP checksums, decrypts both SAs' ESP (inside IP-in-IP
+    and RFC 3519 tunnel data) and checks every ICV; only the fences' wrong
+    key may fail, and nothing may be malformed."""
+    def uat(spi, src, dst, k):
+        return 'uat:esp_sa:"IPv4","%s","%s","0x%08x","AES-GCM with 16 octet ICV [RFC4106]","0x%s","NULL",""' % (
+            src, dst, spi, k.hex())
+    t = subprocess.run([TSHARK, "-r", pcap, "-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
+                        "-o", "esp.enable_encryption_decode:TRUE", "-o", "esp.enable_authentication_check:TRUE",
+                        "-o", uat(SPI_IN, XHOA, GW, KEY_IN), "-o", uat(SPI_OUT, GW, XHOA, KEY_OUT),
+                        "-T", "fields", "-E", "separator=|", "-e", "frame.number", "-e", "esp.spi",
+                        "-e", "esp.icv_good", "-e", "esp.icv_bad", "-e", "ip.checksum.status",
+                        "-e", "udp.checksum.status", "-e", "_ws.malformed", "-e", "_ws.col.Info"],
+                       capture_output=True, text=True, timeout=60)
+    check("tshark ran", t.returncode == 0, t.stderr)
+    rows = [line.split("|") for line in t.stdout.splitlines()]
+    esp_in = [r for r in rows if r[1] == "0x%08x" % SPI_IN]
+    esp_out = [r for r in rows if r[1] == "0x%08x" % SPI_OUT]
+    check("tshark: ESP to the gateway, all good but the wrong key",
+          len(esp_in) > 5 and sum(r[3] == "1" for r in esp_in) == 1 and
+          sum(r[2] == "1" for r in esp_in) == len(esp_in) - 1, esp_in)
+    check("tshark: ipsec-secgw's ESP, every ICV good", len(esp_out) > 5 and all(r[2] == "1" for r in esp_out),
+          esp_out)
+    # Checksum status 0 is "bad" (1 good, 2 unverified), at any layer.
+    bad = [r for r in rows if "0" in r[4].split(",") or "0" in r[5].split(",") or r[6]]
+    check("tshark: no bad checksum, nothing malformed", not bad, bad)
+    check("tshark: Mobile IP registrations dissected",
+          sum("Reg Reply" in r[7] and "Code=0" in r[7] for r in rows) == 3, [r[7] for r in rows])
+
+
 def run(d, topo, prefix):
     for n in ["mn", "app", "gw", "cn"]:
         topo.add(n)
@@ -407,6 +450,11 @@ def run(d, topo, prefix):
         "--", "-p", "0x3", "-P", "-u", "0x1", "--config", "(0,0,%d),(1,0,%d)" % (cpu, cpu), "-f", sg_conf],
         os.path.join(d, "secgw.log"))
     app = Daemon(topo, "app", [MIPVPND, "-c", conf, "--idle-sleep-us", "200"], os.path.join(d, "mipvpnd.log"))
+    # Everything on the mobile node's link, for tshark afterwards.
+    pcap = os.path.join(d, "mn.pcap")
+    cap = Daemon(topo, "mn", [TCPDUMP, "-i", "eth0", "--immediate-mode", "-U", "-s", "0", "-w", pcap],
+                 os.path.join(d, "tcpdump.log"))
+    check("tcpdump running", cap.wait_for("listening on", 10), cap.output())
     mn = Wire(topo, "mn", "eth0")
     mn_sa = SecurityAssociation(ESP, spi=SPI_IN, crypt_algo="AES-GCM", crypt_key=KEY_IN,
                                 tunnel_header=IP(src=XHOA, dst=GW))
@@ -425,6 +473,7 @@ def run(d, topo, prefix):
         mn.close()
         rc = app.stop(signal.SIGTERM)
         gw_rc = gw.stop(signal.SIGINT)
+        cap.stop(signal.SIGINT)
         print("--- mipvpnd\n" + app.output())
         print("--- ipsec-secgw (end)\n" + gw.output()[-2500:])
     out = app.output()
@@ -433,6 +482,7 @@ def run(d, topo, prefix):
     # The fences' ESP under a wrong key: the gateway's own ICV check refused it.
     check("ipsec-secgw refused the wrong key", gw.output().count("esp_inbound_post() failed crypto op") == 1,
           gw.output()[-2000:])
+    tshark_check(pcap)
     for what in [
             # x-HA twice (IP-in-IP, then UDP), i-HA through the tunnel, i-HA from outside (dropped).
             "registrations 4", "replies_sent 3", "xha: bindings 1 registered 2", "iha: bindings 1 registered 1",
@@ -456,7 +506,6 @@ def main():
         run(d, topo, prefix)
     finally:
         topo.close()
-        import shutil
         shutil.rmtree(d, ignore_errors=True)
         shutil.rmtree("/var/run/dpdk/%s-app" % prefix, ignore_errors=True)
         shutil.rmtree("/var/run/dpdk/%s-gw" % prefix, ignore_errors=True)
