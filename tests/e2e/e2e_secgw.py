@@ -43,6 +43,8 @@ mode SA pair with the gateway (outer x-HoA <-> GW, inner VPN-TIA
      with a UDP Tunnel Request (F: force), gets a UDP Tunnel Reply, and
      its traffic and the correspondent's answers flow in UDP 434 tunnel
      data around the same ESP.
+  7. Deregistration with the i-HA through the tunnel (lifetime 0): the reply
+     comes back; the correspondent's datagrams for the i-HoA go nowhere.
 
 Every frame on the mobile node's link is captured; tshark then checks the
 IPv4 and UDP checksums, decrypts both directions' ESP (inside IP-in-IP and
@@ -344,6 +346,31 @@ def slice_fences(topo, app, mn, mn_sa):
     check("fences: no reply to a registration with the i-HA from outside", got is None, got)
 
 
+def cvc_udp(mn_sa, user):
+    """cvc with the x-MIP layer in UDP (RFC 3519 3.3: tunnel data, next
+    header 4) from the care-of address's port 434."""
+    return (Ether(src=MN_MAC, dst=EXT_MAC) / IP(src=COA, dst=XHA) / UDP(sport=434, dport=434) /
+            MobileIP(type=4) / MobileIPTunnelData(nexthdr=4) / mn_sa.encrypt(IP(src=TIA, dst=IHA) / user))
+
+
+def from_xha_udp(q):
+    """x-MIP tunnel data in UDP from the x-HA to the care-of address."""
+    return (IP in q and q[IP].src == XHA and q[IP].dst == COA and UDP in q and q[UDP].sport == 434 and
+            q[UDP].dport == 434 and bytes(q[UDP].payload)[:1] == b"\x04")
+
+
+def open_cvc_udp(p, gw_sa, what):
+    """The user packet inside UDP tunnel data to the mobile node, every
+    layer checked."""
+    td = bytes(p[UDP].payload)
+    check(what + ": tunnel data header", td[0] == 4 and td[1] == 4, td[:4].hex())
+    vpn = IP(td[4:])
+    check(what + ": VPN layer", vpn.src == GW and vpn.dst == XHOA and vpn.proto == 50, vpn.summary())
+    imip = gw_sa.decrypt(vpn)
+    check(what + ": i-MIP layer", imip.src == IHA and imip.dst == TIA and imip.proto == 4, imip.summary())
+    return imip.payload
+
+
 def slice_udp_tunnel(topo, app, mn, mn_sa, gw_sa):
     """x-MIP over UDP (RFC 3519) around the same ESP tunnel."""
     # UDP Tunnel Request (RFC 3519 3.1): sub-type 0, reserved, F (force),
@@ -362,32 +389,43 @@ def slice_udp_tunnel(topo, app, mn, mn_sa, gw_sa):
     check("x-HA UDP Tunnel Reply (RFC 3519 3.2), code 0", len(tun) == 1 and len(tun[0]) == 6 and tun[0][1] == 0,
           r["exts"])
 
-    def to_mn_udp(q):
-        return (IP in q and q[IP].src == XHA and q[IP].dst == COA and UDP in q and q[UDP].sport == 434 and
-                q[UDP].dport == 434 and bytes(q[UDP].payload)[:1] == b"\x04")
     cn = udp_socket(topo, "cn", CN, 34502)
     for i in range(2):
-        vpn = mn_sa.encrypt(IP(src=TIA, dst=IHA) / IP(src=IHOA, dst=CN) / UDP(sport=33435, dport=34502) /
-                            Raw(b"udp tunnel %d" % i))
-        # RFC 3519 3.3: the tunnel data message, next header 4 (IPv4).
-        mn.send(Ether(src=MN_MAC, dst=EXT_MAC) / IP(src=COA, dst=XHA) / UDP(sport=434, dport=434) /
-                MobileIP(type=4) / MobileIPTunnelData(nexthdr=4) / vpn)
+        mn.send(cvc_udp(mn_sa, IP(src=IHOA, dst=CN) / UDP(sport=33435, dport=34502) / Raw(b"udp tunnel %d" % i)))
         got = recv_until(cn, 10, lambda dd, a: True)
         check("udp tunnel: cn received %d" % i, got is not None and got[0] == b"udp tunnel %d" % i and
               got[1] == (IHOA, 33435), got)
         cn.sendto(b"udp back %d" % i, got[1])
-        p = mn.recv(to_mn_udp, 10)
+        p = mn.recv(from_xha_udp, 10)
         check("udp tunnel: reply %d at the mobile node in UDP 434 tunnel data" % i, p is not None, app.output())
-        td = bytes(p[UDP].payload)
-        check("udp tunnel: tunnel data header", td[0] == 4 and td[1] == 4, td[:4].hex())
-        vpn = IP(td[4:])
-        check("udp tunnel: VPN layer", vpn.src == GW and vpn.dst == XHOA and vpn.proto == 50, vpn.summary())
-        imip = gw_sa.decrypt(vpn)
-        check("udp tunnel: i-MIP layer", imip.src == IHA and imip.dst == TIA and imip.proto == 4, imip.summary())
-        u = imip.payload
+        u = open_cvc_udp(p, gw_sa, "udp tunnel %d" % i)
         check("udp tunnel: the correspondent's datagram %d" % i, u.src == CN and u.dst == IHOA and UDP in u and
               bytes(u[UDP].payload) == b"udp back %d" % i and udp_ok(u), u.summary())
     cn.close()
+
+
+def slice_deregister(topo, app, mn, mn_sa, gw_sa):
+    """Deregistration with the i-HA through the tunnel (RFC 5944 3.8.3.1:
+    lifetime 0): the reply still comes back; then the correspondent's
+    datagrams for the i-HoA go nowhere."""
+    ident = ntp_now()
+    rrq = UDP(sport=434, dport=434) / Raw(signed_rrq_flags(IHOA, IHA, TIA, ident, I_SPI, I_KEY, FLAGS_DT,
+                                                           lifetime=0))
+    mn.send(cvc_udp(mn_sa, rrq))
+    p = mn.recv(from_xha_udp, 10)
+    check("i-HA deregistration reply through the tunnel", p is not None, app.output())
+    td = bytes(p[UDP].payload)
+    inner = gw_sa.decrypt(IP(td[4:]))
+    check("i-HA deregistration reply addresses", inner.src == IHA and inner.dst == TIA and UDP in inner,
+          inner.summary())
+    r = rrp_parse(bytes(inner[UDP].payload), I_SPI, I_KEY)
+    check("i-HA deregistration reply code 0, lifetime 0, authenticated",
+          r is not None and r["code"] == 0 and r["lifetime"] == 0 and r["auth_ok"], r)
+    cn = udp_socket(topo, "cn", CN, 34503)
+    cn.sendto(b"after deregistration", (IHOA, 33436))
+    cn.close()
+    p = mn.recv(from_xha_udp, 1.5)
+    check("nothing for the i-HoA after deregistration", p is None, p and p.summary())
 
 
 def tshark_check(pcap):
@@ -418,7 +456,7 @@ def tshark_check(pcap):
     bad = [r for r in rows if "0" in r[4].split(",") or "0" in r[5].split(",") or r[6]]
     check("tshark: no bad checksum, nothing malformed", not bad, bad)
     check("tshark: Mobile IP registrations dissected",
-          sum("Reg Reply" in r[7] and "Code=0" in r[7] for r in rows) == 3, [r[7] for r in rows])
+          sum("Reg Reply" in r[7] and "Code=0" in r[7] for r in rows) == 4, [r[7] for r in rows])
 
 
 def run(d, topo, prefix):
@@ -468,6 +506,7 @@ def run(d, topo, prefix):
         slice_user(topo, app, mn, mn_sa, gw_sa)
         slice_fences(topo, app, mn, mn_sa)
         slice_udp_tunnel(topo, app, mn, mn_sa, gw_sa)
+        slice_deregister(topo, app, mn, mn_sa, gw_sa)
         check("ipsec-secgw still running", gw.alive(), gw.output())
     finally:
         mn.close()
@@ -484,14 +523,18 @@ def run(d, topo, prefix):
           gw.output()[-2000:])
     tshark_check(pcap)
     for what in [
-            # x-HA twice (IP-in-IP, then UDP), i-HA through the tunnel, i-HA from outside (dropped).
-            "registrations 4", "replies_sent 3", "xha: bindings 1 registered 2", "iha: bindings 1 registered 1",
+            # x-HA twice (IP-in-IP, then UDP), i-HA through the tunnel, i-HA from outside
+            # (dropped), i-HA deregistration through the tunnel.
+            "registrations 5", "replies_sent 4", "xha: bindings 1 registered 2",
+            "iha: bindings 0 registered 1 deregistered 1",
+            # The correspondent's datagram after it.
+            "drop no_route 1",
             # Plain and x-MIP-only traffic from outside to the correspondent.
             "drop unprotected 2",
             # In: i-HA registration, 3 UDP, 2 echo requests, 2 echo replies; in the fences
-            # an x-MIP without ESP, one with the wrong key, one good; over UDP 2. Out: the
-            # same less what the fences stopped.
-            "stage xmip_decap 13", "stage imip_decap 10", "stage imip_encap 9", "stage xmip_encap 10"]:
+            # an x-MIP without ESP, one with the wrong key, one good; over UDP 2, and the
+            # deregistration. Out: the same less what the fences stopped.
+            "stage xmip_decap 14", "stage imip_decap 10", "stage imip_encap 9", "stage xmip_encap 11"]:
         check("summary: " + what, what in out, out)
     print("e2e secgw: %d checks passed" % mipvpnd_util.checked)
 
