@@ -16,6 +16,7 @@
 
 #include <cstdlib>
 #include <set>
+#include <string>
 
 #include "rt_test_util.h"
 
@@ -24,14 +25,31 @@ namespace {
 
 const auto* const kEnv = ::testing::AddGlobalTestEnvironment(new EalEnv("mipvpn_rtaf_"));
 
+/* Once per process: this thread (the one that creates the devices'
+ * sockets) and the commands it starts in a network namespace of their
+ * own, with the veth pair mvaf0 - mvaf1. False (and a reason) if not. */
+bool veth_in_own_netns(std::string* why) {
+  static int state = 0;  /* 0 not tried, 1 ready, 2 failed */
+  static std::string reason;
+  if (state == 0) {
+    state = 2;
+    if (geteuid() != 0)
+      reason = "needs root: a network namespace, veths and packet sockets";
+    else if (unshare(CLONE_NEWNET) != 0)
+      reason = std::string("unshare(CLONE_NEWNET): ") + std::strerror(errno);
+    else if (std::system("ip link add mvaf0 type veth peer name mvaf1 && ip link set mvaf0 up && "
+                         "ip link set mvaf1 up") != 0)
+      reason = "ip link add ... type veth failed";
+    else
+      state = 1;
+  }
+  *why = reason;
+  return state == 1;
+}
+
 TEST(RuntimeAfPacket, ReadsEveryQueueOfTheKernelsFanout) {
-  if (geteuid() != 0) GTEST_SKIP() << "needs root: a network namespace, veths and packet sockets";
-  /* This thread (the one that creates the device's sockets) and the
-   * commands it starts in a namespace of their own. */
-  ASSERT_EQ(unshare(CLONE_NEWNET), 0) << std::strerror(errno);
-  ASSERT_EQ(std::system("ip link add mvaf0 type veth peer name mvaf1 && ip link set mvaf0 up && "
-                        "ip link set mvaf1 up"),
-            0);
+  std::string why;
+  if (!veth_in_own_netns(&why)) GTEST_SKIP() << why;
 
   SeenLog log;
   RuntimeConfig cfg;
@@ -68,8 +86,19 @@ TEST(RuntimeAfPacket, ReadsEveryQueueOfTheKernelsFanout) {
   r.rt->stop();
   const std::set<uint32_t> seen(log.spi[0].begin(), log.spi[0].end());
   for (uint32_t i = 0; i < kFlows; ++i) EXPECT_TRUE(seen.count(0x1000 + i)) << "flow " << i << " lost";
-  r.rt.reset();
-  EXPECT_EQ(std::system("ip link del mvaf0"), 0);
+}
+
+TEST(RuntimeAfPacket, NamesTheQueuePairsItNeeds) {
+  std::string why;
+  if (!veth_in_own_netns(&why)) GTEST_SKIP() << why;
+  RuntimeConfig cfg;
+  cfg.workers = 2;
+  cfg.ports = {{.name = "veth", .device = "net_af_packet_rt1,iface=mvaf0"}};
+  cfg.catch_signals = false;
+  RuntimeOrError r = Runtime::create(cfg, test_factory());
+  ASSERT_FALSE(r.rt);
+  EXPECT_NE(r.error.find("offers 1 TX queue"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("qpairs=3"), std::string::npos) << r.error;
 }
 
 }  // namespace
