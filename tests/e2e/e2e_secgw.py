@@ -480,25 +480,26 @@ def run(d, topo, prefix):
     secgw = build_secgw()
     cpus = sorted(os.sched_getaffinity(0))
     cpu = cpus[-1]
-    # One lcore, busy polling: niced so that it shares the CPU with the rest.
-    gw = Daemon(topo, "gw", [
-        "nice", "-n", "10", secgw, "--no-huge", "-m", "1024", "--no-pci", "-l", str(cpu),
-        "--file-prefix=%s-gw" % prefix, "--no-telemetry",
-        "--vdev", "net_af_packet0,iface=u", "--vdev", "net_af_packet1,iface=p", "--vdev", "crypto_aesni_gcm0",
-        "--", "-p", "0x3", "-P", "-u", "0x1", "--config", "(0,0,%d),(1,0,%d)" % (cpu, cpu), "-f", sg_conf],
-        os.path.join(d, "secgw.log"))
-    app = Daemon(topo, "app", [MIPVPND, "-c", conf, "--idle-sleep-us", "200"], os.path.join(d, "mipvpnd.log"))
-    # Everything on the mobile node's link, for tshark afterwards.
-    pcap = os.path.join(d, "mn.pcap")
-    cap = Daemon(topo, "mn", [TCPDUMP, "-i", "eth0", "--immediate-mode", "-U", "-s", "0", "-w", pcap],
-                 os.path.join(d, "tcpdump.log"))
-    check("tcpdump running", cap.wait_for("listening on", 10), cap.output())
-    mn = Wire(topo, "mn", "eth0")
     mn_sa = SecurityAssociation(ESP, spi=SPI_IN, crypt_algo="AES-GCM", crypt_key=KEY_IN,
                                 tunnel_header=IP(src=XHOA, dst=GW))
     gw_sa = SecurityAssociation(ESP, spi=SPI_OUT, crypt_algo="AES-GCM", crypt_key=KEY_OUT,
                                 tunnel_header=IP(src=GW, dst=XHOA))
+    pcap = os.path.join(d, "mn.pcap")
+    gw = app = cap = mn = None
     try:
+        # One lcore, busy polling: niced so that it shares the CPU with the rest.
+        gw = Daemon(topo, "gw", [
+            "nice", "-n", "10", secgw, "--no-huge", "-m", "1024", "--no-pci", "-l", str(cpu),
+            "--file-prefix=%s-gw" % prefix, "--no-telemetry",
+            "--vdev", "net_af_packet0,iface=u", "--vdev", "net_af_packet1,iface=p", "--vdev", "crypto_aesni_gcm0",
+            "--", "-p", "0x3", "-P", "-u", "0x1", "--config", "(0,0,%d),(1,0,%d)" % (cpu, cpu), "-f", sg_conf],
+            os.path.join(d, "secgw.log"))
+        app = Daemon(topo, "app", [MIPVPND, "-c", conf, "--idle-sleep-us", "200"], os.path.join(d, "mipvpnd.log"))
+        # Everything on the mobile node's link, for tshark afterwards.
+        cap = Daemon(topo, "mn", [TCPDUMP, "-i", "eth0", "--immediate-mode", "-U", "-s", "0", "-w", pcap],
+                     os.path.join(d, "tcpdump.log"))
+        mn = Wire(topo, "mn", "eth0")
+        check("tcpdump running", cap.wait_for("listening on", 10), cap.output())
         check("ipsec-secgw running", gw.wait_for("entering main loop", 30), gw.output())
         check("mipvpnd running", app.wait_for("mipvpnd: running", 20), app.output())
         slice_xha(topo, app)
@@ -509,12 +510,18 @@ def run(d, topo, prefix):
         slice_deregister(topo, app, mn, mn_sa, gw_sa)
         check("ipsec-secgw still running", gw.alive(), gw.output())
     finally:
-        mn.close()
-        rc = app.stop(signal.SIGTERM)
-        gw_rc = gw.stop(signal.SIGINT)
-        cap.stop(signal.SIGINT)
-        print("--- mipvpnd\n" + app.output())
-        print("--- ipsec-secgw (end)\n" + gw.output()[-2500:])
+        # Every process started is stopped (killed if it must be) before
+        # the namespaces go.
+        if mn:
+            mn.close()
+        rc = app.stop(signal.SIGTERM) if app else None
+        gw_rc = gw.stop(signal.SIGINT) if gw else None
+        if cap:
+            cap.stop(signal.SIGINT)
+        if app:
+            print("--- mipvpnd\n" + app.output())
+        if gw:
+            print("--- ipsec-secgw (end)\n" + gw.output()[-2500:])
     out = app.output()
     check("mipvpnd exit 0", rc == 0, "rc %s" % rc)
     check("ipsec-secgw exit 0", gw_rc == 0, "rc %s" % gw_rc)
