@@ -55,8 +55,9 @@ every stage and drop above.
 A peer that cannot run (no dpdk-doc, make fails, it does not start) fails
 the test; nothing is skipped.
 
-usage: e2e_secgw.py MIPVPND BUILD_SECGW SECGW_DIR
-  BUILD_SECGW: scripts/build-secgw; SECGW_DIR: where it builds ipsec-secgw
+usage: e2e_secgw.py MIPVPND BUILD_SECGW SECGW_DIR [WORKERS]
+  BUILD_SECGW: scripts/build-secgw; SECGW_DIR: where it builds ipsec-secgw;
+  WORKERS: mipvpnd's worker count (default 1)
 """
 import os
 import shutil
@@ -77,8 +78,11 @@ from mipvpnd_util import check, mip_ext, ntp_now, rrp_parse, signed_rrq_flags  #
 from e2e_util import Daemon, Wire, inet_csum, ping, recv_until, udp_socket  # noqa: E402
 from netns import Topology  # noqa: E402
 
-if len(sys.argv) != 4:
-    sys.exit("usage: e2e_secgw.py MIPVPND BUILD_SECGW SECGW_DIR")
+if len(sys.argv) not in (4, 5):
+    sys.exit("usage: e2e_secgw.py MIPVPND BUILD_SECGW SECGW_DIR [WORKERS]")
+# mipvpnd's workers: with 2, worker 0 reads every af_packet queue and
+# spreads packets to worker 1 in software.
+WORKERS = int(sys.argv[4]) if len(sys.argv) == 5 else 1
 MIPVPND = os.path.abspath(sys.argv[1])
 BUILD_SECGW, SECGW_DIR = os.path.abspath(sys.argv[2]), os.path.abspath(sys.argv[3])
 
@@ -112,12 +116,12 @@ if TSHARK is None or TCPDUMP is None:
 
 def mipvpnd_config(prefix):
     def port(name, n, addr, mac, internal):
-        return ('{ name = "%s"; device = "net_af_packet%d,iface=%s,qpairs=2"; address = "%s"; mac = "%s";'
-                ' internal = %s; }' % (name, n, name, addr, mac, "true" if internal else "false"))
+        return ('{ name = "%s"; device = "net_af_packet%d,iface=%s,qpairs=%d"; address = "%s"; mac = "%s";'
+                ' internal = %s; }' % (name, n, name, WORKERS + 1, addr, mac, "true" if internal else "false"))
     return "\n".join([
         'eal = ["--no-huge", "-m", "256", "--no-pci", "--file-prefix=%s-app", "--log-level=*:warning"];' % prefix,
         'roles = ["xha", "iha"];',
-        "workers = 1;",
+        "workers = %d;" % WORKERS,
         "ports = ( %s );" % ", ".join([
             port("ext", 0, EXT + "/24", EXT_MAC, False),
             port("gwu", 1, GWU + "/24", GWU_MAC, False),
