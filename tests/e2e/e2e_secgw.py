@@ -115,6 +115,8 @@ if TSHARK is None or TCPDUMP is None:
 
 
 def mipvpnd_config(prefix):
+    # net_af_packet: one queue pair per worker and one for the control
+    # thread's TX queue (the runtime reads every RX queue of the fanout).
     def port(name, n, addr, mac, internal):
         return ('{ name = "%s"; device = "net_af_packet%d,iface=%s,qpairs=%d"; address = "%s"; mac = "%s";'
                 ' internal = %s; }' % (name, n, name, WORKERS + 1, addr, mac, "true" if internal else "false"))
