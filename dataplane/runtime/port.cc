@@ -82,6 +82,7 @@ RtStatus port_configure(PortState& p, const RuntimeConfig& cfg, unsigned workers
                           " is outside what the port allows (" + std::to_string(info.min_mtu) +
                           ".." + std::to_string(info.max_mtu) + ")");
 
+  const bool af_packet = info.driver_name && std::strcmp(info.driver_name, "net_af_packet") == 0;
   rte_eth_conf conf{};
   conf.rxmode.mtu = p.spec.mtu;
   /* RSS on IPv4 (addresses; ports too where the NIC only hashes UDP/TCP
@@ -96,7 +97,11 @@ RtStatus port_configure(PortState& p, const RuntimeConfig& cfg, unsigned workers
     conf.rx_adv_conf.rss_conf.rss_hf = hf;
     p.nb_rxq = static_cast<uint16_t>(workers);
   } else {
-    p.nb_rxq = 1;
+    /* net_af_packet opens one socket per queue pair when it is probed and
+     * the kernel spreads frames over all of them (PACKET_FANOUT_HASH),
+     * whether the queues are configured or not: worker 0 reads every one,
+     * or the flows that hash to the others are lost. Other devices: one. */
+    p.nb_rxq = af_packet && info.max_rx_queues > 1 ? info.max_rx_queues : uint16_t{1};
     if (workers > 1)
       notes.push_back(who(p) + ": no RSS on IPv4 with " + std::to_string(workers) +
                       " RX queues; worker 0 spreads packets in software");

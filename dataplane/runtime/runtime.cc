@@ -118,7 +118,10 @@ RtStatus build(Runtime::State& s, const PipelineFactory& factory) {
     if (mtx < 2)
       return RtStatus::fail("port '" + p.spec.name + "' (" + p.spec.device + ") offers " +
                             std::to_string(mtx) + " TX queue(s); the runtime needs one per "
-                            "worker plus one for the control thread (at least 2)");
+                            "worker plus one for the control thread (at least 2)" +
+                            (p.spec.device.rfind("net_af_packet", 0) == 0
+                                 ? "; give the device qpairs=" + std::to_string(workers + 1)
+                                 : std::string()));
     if (mtx - 1u < workers) {
       s.notes.push_back("port '" + p.spec.name + "' (" + p.spec.device + ") offers " +
                         std::to_string(mtx) + " TX queues: workers clamped from " +
@@ -225,7 +228,8 @@ RtStatus build(Runtime::State& s, const PipelineFactory& factory) {
       if (p.rss)
         wk->rx.push_back({.port = pi, .port_id = p.id, .queue = static_cast<uint16_t>(w)});
       else if (w == 0)
-        wk->rx.push_back({.port = pi, .port_id = p.id, .queue = 0, .spread = workers > 1});
+        for (uint16_t q = 0; q < p.nb_rxq; ++q)
+          wk->rx.push_back({.port = pi, .port_id = p.id, .queue = q, .spread = workers > 1});
       else
         wk->rx.push_back({.port = pi, .ring = s.sh.spread[i * workers + w]});
     }

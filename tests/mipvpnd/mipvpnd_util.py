@@ -79,6 +79,13 @@ def signed_rrq_ext(home, ha, coa, ident, spi, key, flags=0, exts=b"", nai=b"mn1@
     """signed_rrq with the request's flag bits (RFC 5944 3.3: S B D M G r T x)
     and extensions placed after the NAI, before the MN-HA authenticator, so
     that it covers them (e.g. the UDP Tunnel Request, udp_tunnel_req())."""
+
+
+def signed_rrq_flags(home, ha, coa, ident, spi, key, flags, nai=b"mn1@example.org", lifetime=600, exts=b""):
+    """signed_rrq with the flags octet given (RFC 5944 3.3: S 0x80, B 0x40,
+    D 0x20 co-located care-of address, M, G, r, T 0x02 reverse tunnel, x)
+    and more extensions (bytes, e.g. mip_ext(...)) after the NAI, covered
+    by the authenticator."""
     import hashlib
     import hmac
     import struct
@@ -278,3 +285,29 @@ class LiveDaemon:
             self.proc.kill()
             self.proc.wait()
         remove_eal_dir(self.prefix)
+
+
+def rrp_parse(body, spi, key):
+    """A Registration Reply (RFC 5944 3.4) as a dict: code, lifetime, home,
+    ha, id, exts (list of (type, data)), auth_ok (the MN-HA authenticator,
+    HMAC-MD5 with spi/key, is present, last, and right); None when body is
+    not a reply."""
+    import hashlib
+    import hmac
+    import socket
+    import struct
+    if len(body) < 20 or body[0] != 3:
+        return None
+    r = {"code": body[1], "lifetime": struct.unpack("!H", body[2:4])[0],
+         "home": socket.inet_ntoa(body[4:8]), "ha": socket.inet_ntoa(body[8:12]),
+         "id": struct.unpack("!Q", body[12:20])[0], "exts": [], "auth_ok": False}
+    off = 20
+    while off + 2 <= len(body):
+        t, n = body[off], body[off + 1]
+        data = body[off + 2:off + 2 + n]
+        r["exts"].append((t, data))
+        if t == 32 and n == 20 and off + 22 == len(body):
+            want = hmac.new(key, body[:off + 6], hashlib.md5).digest()
+            r["auth_ok"] = struct.unpack("!I", data[:4])[0] == spi and hmac.compare_digest(want, data[4:])
+        off += 2 + n
+    return r
