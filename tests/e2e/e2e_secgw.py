@@ -74,7 +74,7 @@ import mipvpnd_util  # noqa: E402
 from scapy.all import Ether, ICMP, IP, UDP, Raw  # noqa: E402
 from scapy.layers.mobileip import MobileIP, MobileIPTunnelData  # noqa: E402
 from scapy.layers.ipsec import ESP, SecurityAssociation  # noqa: E402
-from mipvpnd_util import check, mip_ext, ntp_now, rrp_parse, signed_rrq_flags  # noqa: E402
+from mipvpnd_util import check, mip_ext, ntp_now, rrp_parse, signed_rrq_ext  # noqa: E402
 from e2e_util import Daemon, Wire, inet_csum, ping, recv_until, udp_socket  # noqa: E402
 from netns import Topology  # noqa: E402
 
@@ -205,7 +205,7 @@ def slice_xha(topo, app):
     # own UDP socket on its co-located care-of address.
     s = udp_socket(topo, "mn", COA, 434)
     ident = ntp_now()
-    s.sendto(signed_rrq_flags(XHOA, XHA, COA, ident, X_SPI, X_KEY, FLAGS_DT), (XHA, 434))
+    s.sendto(signed_rrq_ext(XHOA, XHA, COA, ident, X_SPI, X_KEY, FLAGS_DT), (XHA, 434))
     got = recv_until(s, 5, lambda d, a: a == (XHA, 434))
     s.close()
     check("x-HA reply received", got is not None, app.output())
@@ -221,7 +221,7 @@ def slice_iha(topo, app, mn, mn_sa, gw_sa):
     """The i-HA registration through the tunnel (RFC 5265 4.3)."""
     ident = ntp_now()
     rrq = IP(src=TIA, dst=IHA) / UDP(sport=434, dport=434) / Raw(
-        signed_rrq_flags(IHOA, IHA, TIA, ident, I_SPI, I_KEY, FLAGS_DT))
+        signed_rrq_ext(IHOA, IHA, TIA, ident, I_SPI, I_KEY, FLAGS_DT))
     frame = Ether(src=MN_MAC, dst=EXT_MAC) / IP(src=COA, dst=XHA) / mn_sa.encrypt(rrq)
     mn.send(frame)
     p = mn.recv(from_xha, 10)
@@ -346,7 +346,7 @@ def slice_fences(topo, app, mn, mn_sa):
     # Registration with the i-HA in clear from outside: no reply.
     s = udp_socket(topo, "mn", COA, 434)
     mn.send(eth / IP(src=COA, dst=IHA) / UDP(sport=434, dport=434) /
-            Raw(signed_rrq_flags(IHOA, IHA, COA, ntp_now(), I_SPI, I_KEY, FLAGS_DT)))
+            Raw(signed_rrq_ext(IHOA, IHA, COA, ntp_now(), I_SPI, I_KEY, FLAGS_DT)))
     got = recv_until(s, 1.5, lambda dd, a: True)
     s.close()
     check("fences: no reply to a registration with the i-HA from outside", got is None, got)
@@ -384,7 +384,7 @@ def slice_udp_tunnel(topo, app, mn, mn_sa, gw_sa):
     req = mip_ext(144, bytes([0, 0, 0x80, 4, 0, 0]))
     s = udp_socket(topo, "mn", COA, 434)
     ident = ntp_now()
-    s.sendto(signed_rrq_flags(XHOA, XHA, COA, ident, X_SPI, X_KEY, FLAGS_DT, exts=req), (XHA, 434))
+    s.sendto(signed_rrq_ext(XHOA, XHA, COA, ident, X_SPI, X_KEY, FLAGS_DT, exts=req), (XHA, 434))
     got = recv_until(s, 5, lambda dd, a: a == (XHA, 434))
     s.close()
     check("x-HA UDP tunnel reply received", got is not None, app.output())
@@ -415,7 +415,7 @@ def slice_deregister(topo, app, mn, mn_sa, gw_sa):
     lifetime 0): the reply still comes back; then the correspondent's
     datagrams for the i-HoA go nowhere."""
     ident = ntp_now()
-    rrq = UDP(sport=434, dport=434) / Raw(signed_rrq_flags(IHOA, IHA, TIA, ident, I_SPI, I_KEY, FLAGS_DT,
+    rrq = UDP(sport=434, dport=434) / Raw(signed_rrq_ext(IHOA, IHA, TIA, ident, I_SPI, I_KEY, FLAGS_DT,
                                                            lifetime=0))
     mn.send(cvc_udp(mn_sa, rrq))
     p = mn.recv(from_xha_udp, 10)

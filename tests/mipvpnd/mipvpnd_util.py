@@ -79,13 +79,6 @@ def signed_rrq_ext(home, ha, coa, ident, spi, key, flags=0, exts=b"", nai=b"mn1@
     """signed_rrq with the request's flag bits (RFC 5944 3.3: S B D M G r T x)
     and extensions placed after the NAI, before the MN-HA authenticator, so
     that it covers them (e.g. the UDP Tunnel Request, udp_tunnel_req())."""
-
-
-def signed_rrq_flags(home, ha, coa, ident, spi, key, flags, nai=b"mn1@example.org", lifetime=600, exts=b""):
-    """signed_rrq with the flags octet given (RFC 5944 3.3: S 0x80, B 0x40,
-    D 0x20 co-located care-of address, M, G, r, T 0x02 reverse tunnel, x)
-    and more extensions (bytes, e.g. mip_ext(...)) after the NAI, covered
-    by the authenticator."""
     import hashlib
     import hmac
     import struct
