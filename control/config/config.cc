@@ -52,6 +52,13 @@ void read_timers(Reader& r, const Setting& root, Config* c) {
   r.opt_int(*s, "timers", "reg_lifetime", 1, 0xffff, &c->timers.reg_lifetime_s);
 }
 
+void read_punt(Reader& r, const Setting& root, Config* c) {
+  const Setting* s = r.child(root, "", "punt", false);
+  if (!s || !r.check_group(*s, "punt", {"rate_per_source", "burst"})) return;
+  r.opt_int(*s, "punt", "rate_per_source", 0, 10000000, &c->punt.rate_per_source);
+  r.opt_int(*s, "punt", "burst", 1, 1000000, &c->punt.burst);
+}
+
 /* A role's section exists iff the role is listed. Whether to read the
  * section: when roles itself was unreadable, any section present is read
  * for its own errors, without blaming it on roles. */
@@ -72,7 +79,7 @@ bool section_matches_role(Reader& r, const Setting& root, const char* name, bool
 
 void read_root(Reader& r, const Setting& root, Config* c) {
   r.check_group(root, "", {"eal", "roles", "workers", "ports", "neighbours", "routes", "xha", "iha", "vpngw",
-                           "timers", "ike", "telemetry"});
+                           "timers", "punt", "ike", "telemetry"});
   if (const Setting* e = r.child(root, "", "eal", false)) {
     std::vector<const Setting*> elems;
     if (r.strings(*e, "eal", &elems)) {
@@ -91,6 +98,7 @@ void read_root(Reader& r, const Setting& root, Config* c) {
   if (section_matches_role(r, root, "vpngw", c->roles.vpngw, roles_known))
     c->vpngw = cfg::read_vpngw_section(r, root["vpngw"], *c);
   read_timers(r, root, c);
+  read_punt(r, root, c);
   if (root.exists("ike")) c->ike = cfg::read_ike_section(r, root["ike"], *c, roles_known);
   r.opt(root, "", "telemetry", &c->telemetry, &Reader::boolean);
 }

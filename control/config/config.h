@@ -136,6 +136,13 @@ struct TimersConfig {
   uint32_t reg_lifetime_s = 1800;    /* mobile node role: lifetime asked for */
 };
 
+/* Per-source policing of punted packets (registrations, IKE) on each
+ * worker, before the ring to the control thread. */
+struct PuntConfig {
+  uint32_t rate_per_source = 100;    /* packets per second; 0: off */
+  uint32_t burst = 50;               /* back to back from one source */
+};
+
 struct Config {
   std::vector<std::string> eal{"--no-huge", "-m", "512", "--no-pci"};
   ConfigRoles roles;
@@ -147,6 +154,7 @@ struct Config {
   std::optional<HaSectionConfig> iha;   /* present iff roles.iha */
   std::optional<VpngwConfig> vpngw;     /* present iff roles.vpngw */
   TimersConfig timers;
+  PuntConfig punt;
   std::optional<IkeConfig> ike;         /* absent: IKE is counted and dropped */
   bool telemetry = true;
 };

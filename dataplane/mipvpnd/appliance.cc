@@ -259,6 +259,8 @@ int Appliance::run(std::string* err) {
     rc.neighbours.push_back({static_cast<uint16_t>(n.port), n.address, n.mac});
   rc.workers = cfg_.workers;
   rc.worker_idle_sleep_us = opt_.worker_idle_sleep_us;
+  rc.punt_police.rate_per_s = cfg_.punt.rate_per_source;
+  rc.punt_police.burst = cfg_.punt.burst;
 
   std::string perr;
   ctl_pipeline_ = ServerPipeline::create(tables_, &perr);

@@ -32,6 +32,7 @@ enum class RtDrop : uint8_t {
   kResolveFull,   /* ring to the control thread for resolution full */
   kArpTableFull,  /* no free ARP cache entry for a new next hop */
   kArpBad,        /* ARP frame that is not Ethernet/IPv4 request or reply */
+  kPuntPoliced,   /* punt over its source's rate (runtime/punt_police.h) */
   kCount
 };
 inline constexpr size_t kRtDropCount = static_cast<size_t>(RtDrop::kCount);
@@ -54,6 +55,7 @@ constexpr std::string_view to_string(RtDrop r) noexcept {
     case RtDrop::kResolveFull: return "resolve_ring_full";
     case RtDrop::kArpTableFull: return "arp_table_full";
     case RtDrop::kArpBad: return "arp_malformed";
+    case RtDrop::kPuntPoliced: return "punt_policed";
     case RtDrop::kCount: break;
   }
   return "?";

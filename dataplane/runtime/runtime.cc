@@ -9,6 +9,7 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_random.h>
 #include <rte_rcu_qsbr.h>
 
 #include <csignal>
@@ -217,6 +218,7 @@ RtStatus build(Runtime::State& s, const PipelineFactory& factory) {
                                static_cast<int>(rte_lcore_to_socket_id(wk->lcore)),
                                RING_F_SP_ENQ | RING_F_SC_DEQ);
     if (!wk->punt) return RtStatus::fail("ring " + name + ": " + rte_strerror(rte_errno));
+    wk->police.init(cfg.punt_police, rte_get_tsc_hz(), static_cast<uint32_t>(rte_rand()));
     const std::string rname = "mv" + std::to_string(s.instance) + "_res" + std::to_string(w);
     wk->resolve = rte_ring_create(rname.c_str(), cfg.resolve_ring_size,
                                   static_cast<int>(rte_lcore_to_socket_id(wk->lcore)),
@@ -312,9 +314,12 @@ bool Runtime::stop_requested() const noexcept {
 
 void Runtime::run(const std::function<void(Runtime&)>& tick) {
   while (!stop_requested()) {
+    s_->punts_busy = false;
     service();
     tick(*this);
-    if (s_->cfg.control_sleep_us) rte_delay_us_sleep(s_->cfg.control_sleep_us);
+    /* Punts waiting (a registration burst, a flood): no pause, so the
+     * rings drain as fast as the control thread can answer. */
+    if (s_->cfg.control_sleep_us && !s_->punts_busy) rte_delay_us_sleep(s_->cfg.control_sleep_us);
   }
   s_->sh.stop.store(true); /* a signal stops the workers too */
 }
@@ -366,6 +371,7 @@ uint16_t Runtime::poll_punts(CtlPkt* out, uint16_t max) noexcept {
       c.port = m->port < s.index_of_id.size() ? s.index_of_id[m->port] : 0;
     }
   }
+  if (n == max) s.punts_busy = true;
   return n;
 }
 

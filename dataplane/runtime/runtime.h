@@ -37,6 +37,7 @@
 #include "codec/pkt.h"
 #include "runtime/arp_cache.h"
 #include "runtime/counters.h"
+#include "runtime/punt_police.h"
 #include "codec/mac.h"
 #include "runtime/status.h"
 #include "stages/pipeline.h"
@@ -79,6 +80,8 @@ struct RuntimeConfig {
   uint32_t mbufs_per_socket = 0; /* 0: enough for all rings and queues */
   uint32_t spread_ring_size = 1024; /* power of two */
   uint32_t punt_ring_size = 1024;   /* power of two */
+  /* Per-source rate of punted packets, per worker (runtime/punt_police.h). */
+  PuntPoliceConfig punt_police{};
   /* Per worker, to the control thread: ARP frames and packets whose next
    * hop has no Ethernet address yet. Power of two. */
   uint32_t resolve_ring_size = 256;
@@ -89,7 +92,7 @@ struct RuntimeConfig {
   /* Workers sleep this long after a loop that found nothing (shared CPUs,
    * tests); 0 polls without pause. */
   uint32_t worker_idle_sleep_us = 0;
-  uint32_t control_sleep_us = 1000; /* run(): pause between ticks */
+  uint32_t control_sleep_us = 1000; /* run(): pause between ticks that found the punt rings drained */
   bool software_spread = false;     /* never use RSS (tests, comparisons) */
   bool catch_signals = true;        /* SIGINT/SIGTERM stop run() */
 };

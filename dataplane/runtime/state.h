@@ -18,6 +18,7 @@
 #include "runtime/arp_cache.h"
 #include "runtime/counters.h"
 #include "runtime/neighbour.h"
+#include "runtime/punt_police.h"
 #include "runtime/runtime.h"
 
 namespace mipvpn {
@@ -87,6 +88,7 @@ struct Worker {
   std::unique_ptr<Pipeline> pipeline;
   WorkerCounters* counters = nullptr;
   rte_ring* punt = nullptr;  /* to the control thread (SP/SC) */
+  PuntPolicer police;        /* per source, before the punt ring */
   rte_ring* resolve = nullptr; /* ARP frames and unresolved next hops (SP/SC) */
   std::vector<RxSource> rx;
   std::unique_ptr<WorkerScratch> scratch;
@@ -156,6 +158,7 @@ struct Runtime::State {
   std::array<uint16_t, RTE_MAX_ETHPORTS> index_of_id{}; /* ethdev id -> index */
   unsigned instance = 0;
   bool started = false, stopped = false;
+  bool punts_busy = false; /* poll_punts filled its batch since run()'s last tick */
 };
 
 }  // namespace mipvpn

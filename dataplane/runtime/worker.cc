@@ -36,8 +36,16 @@ struct Loop {
     if (n_dead) rte_pktmbuf_free_bulk(s.dead.data(), n_dead);
     n_dead = 0;
   }
-  /* Not every PMD sets mbuf->port (net_ring does not): set it here. */
+  /* Not every PMD sets mbuf->port (net_ring does not): set it here.
+   * m is at L3 (IPv4, its header checked by the stages): one source over
+   * its rate loses its punts here, not everyone's in the ring. */
   void punt(rte_mbuf* m, uint32_t type, uint16_t port) noexcept {
+    const auto* ip = rte_pktmbuf_mtod(m, const uint8_t*);
+    const uint32_t src = (uint32_t{ip[12]} << 24) | (uint32_t{ip[13]} << 16) | (uint32_t{ip[14]} << 8) | ip[15];
+    if (!w.police.admit(src, rte_rdtsc())) {
+      kill(m, RtDrop::kPuntPoliced);
+      return;
+    }
     m->packet_type = type;
     m->port = sh.port_id[port];
     s.punt[n_punt++] = m;

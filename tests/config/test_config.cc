@@ -113,6 +113,9 @@ const Bad kBad[] = {
      "ports[0].mtu: 500 is out of range; use 576 to 9000"},
     {"t_monitor_zero", kMinimal + "timers = {\n t_monitor = 0; }; #<\n", "timers.t_monitor: 0 is out of range"},
     {"timers_typo", kMinimal + "timers = {\n t_monitr = 5; }; #<\n", "did you mean 't_monitor'?"},
+    {"punt_burst_zero", kMinimal + "punt = {\n burst = 0; }; #<\n", "punt.burst: 0 is out of range"},
+    {"punt_rate_negative", kMinimal + "punt = {\n rate_per_source = -1; }; #<\n", "punt.rate_per_source: -1 is out of range"},
+    {"punt_typo", kMinimal + "punt = {\n rate_per_sourc = 5; }; #<\n", "did you mean 'rate_per_source'?"},
     // Roles and their sections.
     {"roles_missing", kPorts + kXha, "the setting 'roles' is required"},
     {"role_unknown", kPorts + kXha + "roles = [\"xha\", \"ha\"]; #<\n", "roles[1]: 'ha' is not a role"},
@@ -307,6 +310,8 @@ TEST(ConfigGood, DefaultsWhenAbsent) {
   EXPECT_TRUE(c.xha->mobile_nodes.empty());
   EXPECT_EQ(c.timers.t_monitor_s, 60u);  /* RFC 5265 4.1 default */
   EXPECT_EQ(c.timers.reg_lifetime_s, 1800u);
+  EXPECT_EQ(c.punt.rate_per_source, 100u);
+  EXPECT_EQ(c.punt.burst, 50u);
   EXPECT_TRUE(c.telemetry);
 }
 
@@ -323,6 +328,7 @@ TEST(ConfigGood, EveryTopLevelValue) {
       "           { prefix = \"10.99.0.0/16\"; via = \"10.1.0.2\"; port = \"in\"; } );\n" +
       kXha + kIha +
       "timers = { t_monitor = 30; reg_lifetime = 300; };\n"
+      "punt = { rate_per_source = 0; burst = 7; };\n"
       "telemetry = false;\n");
   const Config& c = ok(r);
   EXPECT_EQ(c.eal, (std::vector<std::string>{"-l", "0-3", "--vdev=net_ring0"}));
@@ -350,6 +356,8 @@ TEST(ConfigGood, EveryTopLevelValue) {
   EXPECT_EQ(c.routes[1].prefix.len, 16);
   EXPECT_EQ(c.routes[1].port, 1u);
   EXPECT_EQ(c.timers.t_monitor_s, 30u);
+  EXPECT_EQ(c.punt.rate_per_source, 0u);  /* policing off */
+  EXPECT_EQ(c.punt.burst, 7u);
   EXPECT_EQ(c.timers.reg_lifetime_s, 300u);
   EXPECT_FALSE(c.telemetry);
   ASSERT_TRUE(c.iha.has_value());

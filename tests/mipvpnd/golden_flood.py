@@ -275,12 +275,14 @@ def run_live(net, d, dm, n_out, up, down, kinds, bad, t0):
           s["esp_inbound"], s)
 
     # The flood at the control thread: what reached it is accounted for by
-    # the home agent (a reply or a drop reason); the rest overflowed the punt ring.
+    # the home agent (a reply or a drop reason); the rest was over its
+    # source's rate (punt.rate_per_source) or overflowed the punt ring.
     c, x = st["control"], st["xha"]
     punted_flood = kinds["bad_auth"] + kinds["unknown_mn"] + kinds["garbage"]
     flood_regs = c["registrations"] - 1  # less the late one
-    check("punt ring overflow counted", flood_regs + rt["punt_ring_full"] == punted_flood,
-          "%d + %d != %d" % (flood_regs, rt["punt_ring_full"], punted_flood))
+    check("punt ring overflow and policing counted",
+          flood_regs + rt["punt_ring_full"] + rt["punt_policed"] == punted_flood,
+          "%d + %d + %d != %d" % (flood_regs, rt["punt_ring_full"], rt["punt_policed"], punted_flood))
     check("home agent accounts for each", x["refused"] + sum(h.values()) == flood_regs, (x, h, c))
     check("garbage dropped by the home agent", h["truncated"] + h["bad_type"] > 0, h)
     check("nothing else", c["not_for_agent"] == 0 and c["other"] == 0 and c["reply_send_failed"] == 0 and

@@ -24,7 +24,7 @@ struct Rig {
   SeenLog log;
   std::unique_ptr<Runtime> rt;
 
-  explicit Rig(unsigned workers, bool start = true, bool punt_arp = false) {
+  explicit Rig(unsigned workers, bool start = true, bool punt_arp = false, PuntPoliceConfig police = {}) {
     p0 = RingPort::make("a", workers + 1);
     p1 = RingPort::make("b", workers + 1);
     RuntimeConfig cfg;
@@ -39,6 +39,7 @@ struct Rig {
     cfg.worker_idle_sleep_us = 50;
     cfg.catch_signals = false;
     cfg.punt_arp = punt_arp;
+    cfg.punt_police = police;
     RuntimeOrError r = Runtime::create(cfg, test_factory(&log));
     EXPECT_TRUE(r.rt) << r.error;
     rt = std::move(r.rt);
@@ -113,6 +114,40 @@ TEST(Runtime, CountsEveryRuntimeDropByReason) {
   EXPECT_EQ(c.punted, 1u);
   EXPECT_EQ(c.drop(RtDrop::kNoNeighbour), 0u);
   EXPECT_TRUE(rig.p1.drain(0).empty());
+}
+
+/* A flood of registrations from one source loses its punts at the worker
+ * (punt_policed); one request from each of five other sources still
+ * reaches the control thread. */
+TEST(Runtime, PolicesPuntsPerSource) {
+  Rig rig(1, true, false, PuntPoliceConfig{.rate_per_s = 1, .burst = 20, .buckets = 4096});
+  ASSERT_TRUE(rig.rt);
+  const Ipv4Addr agent(192, 0, 2, 254);
+  const Ipv4Addr flooder(198, 51, 100, 1);
+  for (int i = 0; i < 200; ++i)
+    rig.p0.inject(eth(kMac0, kPeer, kEtherTypeIpv4, ipv4(flooder, agent, kIpProtoUdp, udp(434, kPortMip, Bytes(24, 1)))));
+  ASSERT_TRUE(rig.settle(200));
+  for (uint8_t s = 2; s <= 6; ++s)
+    rig.p0.inject(eth(kMac0, kPeer, kEtherTypeIpv4,
+                      ipv4(Ipv4Addr(198, 51, 100, s), agent, kIpProtoUdp, udp(434, kPortMip, Bytes(24, 1)))));
+  ASSERT_TRUE(rig.settle(205));
+  const RtCounts c = rig.rt->counts();
+  /* The burst, and at most a few more at 1/s while the test runs. */
+  EXPECT_GE(c.punted, 25u);
+  EXPECT_LE(c.punted, 30u);
+  EXPECT_EQ(c.drop(RtDrop::kPuntPoliced), 205u - c.punted);
+  std::array<CtlPkt, 64> got;
+  uint16_t n = 0;
+  ASSERT_TRUE(wait_for([&] { return (n += rig.rt->poll_punts(got.data() + n, 64 - n)) >= c.punted; }));
+  std::set<uint32_t> others;
+  for (uint16_t i = 0; i < n; ++i) {
+    const auto b = got[i].view.bytes();
+    const uint32_t src = (std::to_integer<uint32_t>(b[12]) << 24) | (std::to_integer<uint32_t>(b[13]) << 16) |
+                         (std::to_integer<uint32_t>(b[14]) << 8) | std::to_integer<uint32_t>(b[15]);
+    if (src != flooder.host()) others.insert(src);
+    rig.rt->free(got[i]);
+  }
+  EXPECT_EQ(others.size(), 5u);
 }
 
 TEST(Runtime, PuntsArpWhenAskedAndRegistrationsAndSendsFromControl) {
