@@ -88,6 +88,11 @@ struct RouteConfig {
 struct StaticBindingConfig {
   Ipv4Addr home;
   Ipv4Addr care_of;
+  /* RFC 3519 UDP tunnelling: packets for home go in UDP to peer:port
+   * (the NAT's public side); IP-in-IP to care_of when false. */
+  bool udp = false;
+  Ipv4Addr peer;
+  uint16_t port = 0;
 };
 
 struct HaSectionConfig {

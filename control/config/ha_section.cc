@@ -159,7 +159,8 @@ HaSectionConfig read_ha_section(Reader& r, const Setting& s, HaRole role, const 
     }
   }
 
-  /* Operator bindings: IP-in-IP, no expiry (HomeAgent::add_operator_binding). */
+  /* Operator bindings: IP-in-IP or RFC 3519 UDP, no expiry
+   * (HomeAgent::add_operator_binding). */
   elems.clear();
   const std::string bp = join(p, "bindings");
   const Setting* bs = r.child(s, p, "bindings", false);
@@ -169,7 +170,7 @@ HaSectionConfig read_ha_section(Reader& r, const Setting& s, HaRole role, const 
       if (!elems[i]) continue;
       const Setting& g = *elems[i];
       const std::string ep = index(bp, i);
-      if (!r.check_group(g, ep, {"home", "care_of"})) continue;
+      if (!r.check_group(g, ep, {"home", "care_of", "encap", "peer", "port"})) continue;
       StaticBindingConfig b;
       /* Both read (and reported) before either failure counts. */
       const bool have_home = r.need(g, ep, "home", &b.home, &Reader::addr);
@@ -182,6 +183,25 @@ HaSectionConfig read_ha_section(Reader& r, const Setting& s, HaRole role, const 
       if (!homes.insert(b.home.host()).second) {
         r.error(g["home"], join(ep, "home"), "home address " + b.home.str() + " is bound twice");
         continue;
+      }
+      std::string encap = "ipip";
+      if (r.opt(g, ep, "encap", &encap, &Reader::str) && encap != "ipip" && encap != "udp") {
+        r.error(g["encap"], join(ep, "encap"), "'" + encap + "' is not an encapsulation; use \"ipip\" or \"udp\" (RFC 3519)");
+        continue;
+      }
+      b.udp = encap == "udp";
+      const bool has_peer = g.exists("peer"), has_port = g.exists("port");
+      if (!b.udp && (has_peer || has_port)) {
+        r.error(g[has_peer ? "peer" : "port"], join(ep, has_peer ? "peer" : "port"),
+                "peer and port belong to encap = \"udp\" (RFC 3519); IP-in-IP goes to care_of");
+        continue;
+      }
+      if (b.udp) {
+        /* The NAT's public address and port the tunnel goes to; without
+         * peer, the care-of address itself (no NAT in the path). */
+        b.peer = b.care_of;
+        if (has_peer && !r.opt(g, ep, "peer", &b.peer, &Reader::addr)) continue;
+        if (!r.need_int(g, ep, "port", 1, 0xffff, &b.port)) continue;
       }
       out.bindings.push_back(b);
     }

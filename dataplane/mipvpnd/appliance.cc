@@ -49,6 +49,11 @@ std::unique_ptr<Appliance> Appliance::build(const Config& cfg, const ApplianceOp
     for (size_t i = 0; i < s.bindings.size(); ++i) {
       BindingCoa e;
       e.care_of = s.bindings[i].care_of;
+      if (s.bindings[i].udp) {  /* RFC 3519: UDP to the NAT's public side */
+        e.encap = BindingEncap::kUdp;
+        e.peer = s.bindings[i].peer;
+        e.peer_port = s.bindings[i].port;
+      }
       const std::string why = ha->add_operator_binding(s.bindings[i].home, e, 0, ha_now_ntp());
       if (!why.empty()) {
         *err = std::string(name) + ".bindings[" + std::to_string(i) + "]: " + why;

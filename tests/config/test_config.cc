@@ -240,6 +240,18 @@ const Bad kBad[] = {
     {"binding_typo", kRolesXha + kPorts + "xha = { addresses = [\"192.0.2.1\"];\n bindings = (\n"
                      "{ home = \"192.0.2.9\"; careof = \"198.51.100.7\"; } #<\n); };\n",
      "did you mean 'care_of'?"},
+    {"binding_encap", kRolesXha + kPorts + "xha = { addresses = [\"192.0.2.1\"];\n bindings = (\n"
+                      "{ home = \"192.0.2.9\"; care_of = \"198.51.100.7\";\n encap = \"gre\"; } #<\n); };\n",
+     "'gre' is not an encapsulation; use \"ipip\" or \"udp\""},
+    {"binding_udp_no_port", kRolesXha + kPorts + "xha = { addresses = [\"192.0.2.1\"];\n bindings = (\n"
+                            "{ home = \"192.0.2.9\"; care_of = \"198.51.100.7\"; encap = \"udp\"; } #<\n); };\n",
+     "the setting 'port' is required"},
+    {"binding_ipip_port", kRolesXha + kPorts + "xha = { addresses = [\"192.0.2.1\"];\n bindings = (\n"
+                          "{ home = \"192.0.2.9\"; care_of = \"198.51.100.7\";\n port = 4096; } #<\n); };\n",
+     "peer and port belong to encap = \"udp\""},
+    {"binding_udp_port0", kRolesXha + kPorts + "xha = { addresses = [\"192.0.2.1\"];\n bindings = (\n"
+                          "{ home = \"192.0.2.9\"; care_of = \"198.51.100.7\"; encap = \"udp\";\n port = 0; } #<\n); };\n",
+     "xha.bindings[0].port: 0 is out of range"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Table, BadConfig, testing::ValuesIn(kBad),
@@ -418,12 +430,22 @@ TEST(ConfigGood, HomeAgentSection) {
 
 TEST(ConfigGood, OperatorBindings) {
   const ConfigResult r = parse(kRolesXha + kPorts + "xha = { addresses = [\"192.0.2.1\"];\n"
-                               "  bindings = ( { home = \"192.0.2.9\"; care_of = \"198.51.100.7\"; } ); };\n");
+                               "  bindings = ( { home = \"192.0.2.9\"; care_of = \"198.51.100.7\"; },\n"
+                               "    { home = \"192.0.2.10\"; care_of = \"192.168.1.20\"; encap = \"udp\";\n"
+                               "      peer = \"203.0.113.7\"; port = 4096; },\n"
+                               "    { home = \"192.0.2.11\"; care_of = \"198.51.100.9\"; encap = \"udp\"; port = 434; } ); };\n");
   const Config& c = ok(r);
   ASSERT_TRUE(c.xha.has_value());
-  ASSERT_EQ(c.xha->bindings.size(), 1u);
+  ASSERT_EQ(c.xha->bindings.size(), 3u);
   EXPECT_EQ(c.xha->bindings[0].home, Ipv4Addr(192, 0, 2, 9));
   EXPECT_EQ(c.xha->bindings[0].care_of, Ipv4Addr(198, 51, 100, 7));
+  EXPECT_FALSE(c.xha->bindings[0].udp);
+  EXPECT_TRUE(c.xha->bindings[1].udp);
+  EXPECT_EQ(c.xha->bindings[1].peer, Ipv4Addr(203, 0, 113, 7));
+  EXPECT_EQ(c.xha->bindings[1].port, 4096);
+  EXPECT_TRUE(c.xha->bindings[2].udp);
+  EXPECT_EQ(c.xha->bindings[2].peer, Ipv4Addr(198, 51, 100, 9));  /* no NAT: the care-of address */
+  EXPECT_EQ(c.xha->bindings[2].port, 434);
 }
 
 TEST(ConfigGood, VpnGatewaySas) {
