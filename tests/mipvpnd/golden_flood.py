@@ -36,7 +36,7 @@ import tempfile
 import time
 
 import mipvpnd_util  # noqa: E402
-from mipvpnd_util import LiveDaemon, LiveNet, check, ntp_now, pcap_port, signed_rrq  # noqa: E402
+from mipvpnd_util import LiveDaemon, LiveNet, check, minus_ttl, ntp_now, pcap_port, signed_rrq, user_datagram  # noqa: E402,E501
 from scapy.all import Ether, IP, UDP, Raw, rdpcap  # noqa: E402
 from scapy.layers.ipsec import ESP, SecurityAssociation  # noqa: E402
 
@@ -129,14 +129,7 @@ def write_pcap(path, frames):
 
 
 def user(src, dst, i, ttl=20):
-    return IP(src=src, dst=dst, ttl=ttl, id=i & 0xffff) / UDP(sport=33434, dport=34500) / Raw(b"good %d" % i)
-
-
-def minus_ttl(p):
-    w = p.copy()
-    w.ttl -= 1
-    del w.chksum
-    return bytes(IP(bytes(w)))
+    return user_datagram(src, dst, i, ttl, b"good", 0)
 
 
 def build_inputs(d):

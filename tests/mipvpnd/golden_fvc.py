@@ -31,7 +31,7 @@ import sys
 import tempfile
 
 import mipvpnd_util  # noqa: E402
-from mipvpnd_util import LiveDaemon, LiveNet, check, ntp_now, signed_rrq_ext, telemetry  # noqa: E402
+from mipvpnd_util import LiveDaemon, LiveNet, check, minus_ttl, ntp_now, signed_rrq_ext, telemetry, user_datagram  # noqa: E402,E501
 from scapy.all import Ether, IP, UDP, Raw, rdpcap, wrpcap  # noqa: E402
 from scapy.layers.ipsec import ESP, SecurityAssociation  # noqa: E402
 
@@ -75,14 +75,7 @@ def config(net, d):
 
 
 def user(src, dst, i, ttl=20):
-    return IP(src=src, dst=dst, ttl=ttl, id=700 + i) / UDP(sport=33434, dport=34500) / Raw(b"fvc %d" % i)
-
-
-def minus_ttl(p):
-    w = p.copy()
-    w.ttl -= 1
-    del w.chksum
-    return bytes(IP(bytes(w)))
+    return user_datagram(src, dst, i, ttl, b"fvc", 700)
 
 
 def run(net, d):

@@ -34,7 +34,7 @@ import sys
 import tempfile
 
 import mipvpnd_util  # noqa: E402
-from mipvpnd_util import LiveDaemon, LiveNet, check, mip_exts, ntp_now, signed_rrq_ext, udp_tunnel_req  # noqa: E402
+from mipvpnd_util import LiveDaemon, LiveNet, check, good_checksum, minus_ttl, mip_exts, ntp_now, signed_rrq_ext, udp_tunnel_req, user_datagram  # noqa: E402,E501
 from scapy.all import Ether, IP, UDP, Raw, rdpcap, wrpcap  # noqa: E402
 from scapy.layers.mobileip import MobileIP, MobileIPTunnelData  # noqa: E402
 
@@ -80,21 +80,7 @@ def rrq(src, sport, home, coa, mn, flags, exts=b"", lifetime=600, ident=None):
 
 
 def user(src, dst, i, ttl=20):
-    return IP(src=src, dst=dst, ttl=ttl, id=300 + i) / UDP(sport=33434, dport=34500) / Raw(b"user %d" % i)
-
-
-def minus_ttl(p):
-    w = p.copy()
-    w.ttl -= 1
-    del w.chksum
-    return bytes(IP(bytes(w)))
-
-
-def good_checksum(ip):
-    """The IPv4 header checksum as sent equals the one scapy computes."""
-    w = ip.copy()
-    del w.chksum
-    return IP(bytes(w)).chksum == ip.chksum
+    return user_datagram(src, dst, i, ttl, b"user", 300)
 
 
 def check_reply(name, p, dst, dport, home, want_44):

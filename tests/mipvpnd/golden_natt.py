@@ -40,7 +40,7 @@ import tempfile
 import time
 
 import mipvpnd_util  # noqa: E402
-from mipvpnd_util import LiveDaemon, LiveNet, check, mip_exts, pcap_port, remove_eal_dir, run_daemon, signed_rrq_ext, udp_tunnel_req  # noqa: E402,E501
+from mipvpnd_util import LiveDaemon, LiveNet, check, minus_ttl, mip_exts, pcap_port, remove_eal_dir, run_daemon, signed_rrq_ext, udp_tunnel_req, user_datagram  # noqa: E402,E501
 from scapy.all import Ether, ICMP, IP, UDP, Raw, rdpcap, wrpcap  # noqa: E402
 from scapy.layers.ipsec import ESP, SecurityAssociation  # noqa: E402
 from scapy.layers.mobileip import MobileIP, MobileIPTunnelData  # noqa: E402
@@ -124,14 +124,7 @@ class Mn:
 
 
 def user(src, dst, i, ttl=20):
-    return IP(src=src, dst=dst, ttl=ttl, id=500 + i) / UDP(sport=33434, dport=34500) / Raw(b"natt %d" % i)
-
-
-def minus_ttl(p):
-    w = p.copy()
-    w.ttl -= 1
-    del w.chksum
-    return bytes(IP(bytes(w)))
+    return user_datagram(src, dst, i, ttl, b"natt", 500)
 
 
 def open_xmip(name, p, nport):

@@ -20,7 +20,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mipvpnd_util  # noqa: E402
-from mipvpnd_util import check, pcap_port, run_daemon  # noqa: E402
+from mipvpnd_util import check, minus_ttl, pcap_port, run_daemon, user_datagram  # noqa: E402,E501
 from scapy.all import IP, UDP, Ether, Raw, rdpcap, wrpcap  # noqa: E402
 from scapy.layers.mobileip import MobileIP, MobileIPTunnelData  # noqa: E402
 
@@ -31,14 +31,7 @@ TSHARK = shutil.which("tshark")
 
 
 def user(src, dst, i, ttl=30):
-    return IP(src=src, dst=dst, ttl=ttl, id=700 + i) / UDP(sport=33434, dport=34500) / Raw(b"op udp %d" % i)
-
-
-def minus_ttl(p):
-    w = p.copy()
-    w.ttl -= 1
-    del w.chksum
-    return bytes(IP(bytes(w)))
+    return user_datagram(src, dst, i, ttl, b"op udp", 700)
 
 
 def main():

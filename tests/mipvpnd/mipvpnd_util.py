@@ -304,3 +304,29 @@ def rrp_parse(body, spi, key):
             r["auth_ok"] = struct.unpack("!I", data[:4])[0] == spi and hmac.compare_digest(want, data[4:])
         off += 2 + n
     return r
+
+
+def user_datagram(src, dst, i, ttl=20, tag=b"user", id_base=0):
+    """The golden tests' user traffic: UDP 33434 -> 34500 (ports no tshark
+    dissector claims), IP id id_base + i, payload "TAG i"."""
+    from scapy.all import IP, UDP, Raw
+    return IP(src=src, dst=dst, ttl=ttl, id=(id_base + i) & 0xffff) / UDP(sport=33434, dport=34500) / \
+        Raw(tag + b" %d" % i)
+
+
+def minus_ttl(p):
+    """The bytes of IP datagram p as a router forwards it: TTL - 1, header
+    checksum recomputed."""
+    from scapy.all import IP
+    w = p.copy()
+    w.ttl -= 1
+    del w.chksum
+    return bytes(IP(bytes(w)))
+
+
+def good_checksum(ip):
+    """The IPv4 header checksum as sent equals the one scapy computes."""
+    from scapy.all import IP
+    w = ip.copy()
+    del w.chksum
+    return IP(bytes(w)).chksum == ip.chksum
