@@ -223,7 +223,13 @@ void Appliance::tick(Runtime& rt) noexcept {
     for (uint16_t i = 0; i < n; ++i) on_punt(rt, pk[i]);
     if (n < pk.size()) break;
   }
-  if (ike_ && ctl_pipeline_) ike_->poll(rt, *ctl_pipeline_);
+  if (ike_ && ctl_pipeline_)
+    ike_->poll(
+        rt, *ctl_pipeline_,
+        [](const void* c, uint16_t port) noexcept {
+          return static_cast<const Appliance*>(c)->tables()->port_internal(port);
+        },
+        this);
   const auto now = static_cast<uint64_t>(std::time(nullptr));
   if (now != last_expire_s_) {
     last_expire_s_ = now;

@@ -76,8 +76,6 @@ class Appliance {
   bool admit_registration_log(const HomeAgent* ha, const HaVerdict& v, uint64_t now_s) noexcept;
 
   const ControlCounters& control_counters() const noexcept { return ctl_; }
-  /* The IKE bridge's counters (ike_bridge.h); nullptr without an ike section. */
-  const IkeBridgeCounters* ike_counters() const noexcept { return ike_ ? &ike_->counters() : nullptr; }
   HomeAgent* xha() noexcept { return xha_.get(); }
   HomeAgent* iha() noexcept { return iha_.get(); }
   const StageTables* tables() const noexcept { return tables_.load(std::memory_order_acquire); }
@@ -136,7 +134,6 @@ class Appliance {
   std::unique_ptr<ServerPipeline> ctl_pipeline_;  /* the control thread's own */
   std::unique_ptr<IkeBridge> ike_;  /* cfg_.ike: open while run() runs */
   RtCounts runtime_counts_{};
-  /* Reader ids of each worker in each home agent's QSBR (binding tables). */
   ControlCounters ctl_;
   RateLimitedLog xha_log_, iha_log_;  /* registration event lines (admit_registration_log) */
   StageCounters final_stage_{};

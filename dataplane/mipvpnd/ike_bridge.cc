@@ -43,27 +43,29 @@ bool ike_from_host_check(std::span<const std::byte> ip, Ipv4Addr gw, IkeTapDrop*
   const auto h = ipv4_parse(ip, Ipv4Check::kFull);
   if (!h) return no(IkeTapDrop::kMalformed);
   if (h->fragment) return no(IkeTapDrop::kFragment);
+  /* No options from the host (source routes and the like, RFC 7126 4.3,
+   * 4.4): IKE needs none. */
+  if (h->hdr_len != kIpv4HdrLen) return no(IkeTapDrop::kMalformed);
   if (h->proto != kIpProtoUdp) return no(IkeTapDrop::kNotUdp);
   if (h->src != gw || !unicast(h->dst)) return no(IkeTapDrop::kNotOurAddress);
   const cbytes pay = ipv4_payload(ip, *h);
   const auto u = udp_parse(pay, *h, UdpCheck::kFull);
   if (!u) return no(IkeTapDrop::kMalformed);
   const cbytes msg = pay.subspan(kUdpHdrLen, u->len - kUdpHdrLen);
-  if (u->sport == kPortIke) {
-    /* RFC 7296 3.1: at least the fixed header. */
-    if (msg.size() < kIkeHdrLen) return no(IkeTapDrop::kNotIke);
-    return true;
-  }
-  if (u->sport == kPortNatt) {
-    /* RFC 3948 2.3: a NAT-keepalive is one octet 0xFF. */
+  if (u->sport != kPortIke && u->sport != kPortNatt) return no(IkeTapDrop::kNotIkePort);
+  if (u->sport == kPortNatt || u->dport == kPortNatt) {
+    /* Either end on 4500: the peer's socket reads ESP unless the non-ESP
+     * marker is there (RFC 3948 2.2), so only a NAT-keepalive (2.3: one
+     * octet 0xFF) or IKE behind the marker; anything else would be ESP
+     * that did not go through esp_outb. */
     if (msg.size() == 1 && std::to_integer<uint8_t>(msg[0]) == kNattKeepaliveByte) return true;
-    /* 2.2: IKE behind the non-ESP marker; anything else would be ESP that
-     * did not go through esp_outb. */
     if (msg.size() < kNattNonEspMarkerLen + kIkeHdrLen || load_be32(msg.data()) != 0)
       return no(IkeTapDrop::kNotIke);
     return true;
   }
-  return no(IkeTapDrop::kNotIkePort);
+  /* 500 to a port other than 4500: RFC 7296 3.1, at least the fixed header. */
+  if (msg.size() < kIkeHdrLen) return no(IkeTapDrop::kNotIke);
+  return true;
 }
 
 std::unique_ptr<IkeBridge> IkeBridge::open(const IkeConfig& cfg, Ipv4Addr gw, std::string* err) {
@@ -92,7 +94,8 @@ void IkeBridge::to_host(Runtime& rt, CtlPkt& p) noexcept {
     ++c_.drops[static_cast<size_t>(IkeTapDrop::kToHostFailed)];
 }
 
-void IkeBridge::poll(Runtime& rt, Pipeline& ctl) noexcept {
+void IkeBridge::poll(Runtime& rt, Pipeline& ctl, bool (*inside)(const void* ctx, uint16_t port),
+                     const void* ctx) noexcept {
   if (!aux_) return;
   std::array<CtlPkt, 32> pk;
   for (int round = 0; round < 4; ++round) {
@@ -115,6 +118,11 @@ void IkeBridge::poll(Runtime& rt, Pipeline& ctl) noexcept {
         aux_->free(p);
         continue;
       }
+      if (inside && inside(ctx, p.view.user)) {
+        ++c_.drops[static_cast<size_t>(IkeTapDrop::kInside)];
+        aux_->free(p);
+        continue;
+      }
       if (rt.send_ip(p, p.view.user, nh))
         ++c_.from_host;
       else
@@ -122,7 +130,7 @@ void IkeBridge::poll(Runtime& rt, Pipeline& ctl) noexcept {
     }
     if (n < pk.size()) break;
   }
-  c_.drops[static_cast<size_t>(IkeTapDrop::kMultiSeg)] = aux_->counts().rx_multiseg;
+  /* kMultiSeg is the AuxPort's own count: counters() reads it there. */
 }
 
 }  // namespace mipvpn

@@ -49,7 +49,8 @@ enum class IkeTapDrop : uint8_t {
   kNotOurAddress,  /* source is not the gateway's address, or a bad destination */
   kNotIkePort,     /* source port neither 500 nor 4500 */
   kNotIke,         /* 500 without an IKE header, 4500 without the non-ESP marker (ESP) */
-  kNoRoute,        /* the pipeline has no way out for it */
+  kNoRoute,        /* the stages dropped it (no route, SPD, TTL: see /mipvpn/drops stage) */
+  kInside,         /* its way out is an internal port: IKE from the host goes outside only */
   kSendFailed,     /* no buffer, or the port refused it */
   kMultiSeg,       /* larger than one mbuf (the interface's MTU is too large) */
   /* To the host. */
@@ -68,6 +69,7 @@ constexpr std::string_view to_string(IkeTapDrop d) noexcept {
     case IkeTapDrop::kNotIkePort: return "not_ike_port";
     case IkeTapDrop::kNotIke: return "not_ike";
     case IkeTapDrop::kNoRoute: return "no_route";
+    case IkeTapDrop::kInside: return "inside";
     case IkeTapDrop::kSendFailed: return "send_failed";
     case IkeTapDrop::kMultiSeg: return "multi_segment";
     case IkeTapDrop::kToHostFailed: return "to_host_failed";
@@ -108,14 +110,24 @@ class IkeBridge {
   /* A punted IKE datagram (data at L3): to the host. Consumes p. */
   void to_host(Runtime& rt, CtlPkt& p) noexcept;
   /* Read what the host wrote, check it, route it through ctl (in_port
-   * kPortLocal) and send it out of the port the pipeline chose. */
-  void poll(Runtime& rt, Pipeline& ctl) noexcept;
+   * kPortLocal) and send it out of the port the pipeline chose, unless
+   * that is an internal one (inside(port) true): the host is trusted for
+   * IKE to the outside only, never as a way into the intranet. */
+  void poll(Runtime& rt, Pipeline& ctl, bool (*inside)(const void* ctx, uint16_t port), const void* ctx) noexcept;
   /* Remove the TUN (counters stay). Call after the Runtime is stopped or
    * destroyed (it may hold packets from the TUN's pool), before
    * eal_cleanup(). */
-  void close() noexcept { aux_.reset(); }
+  void close() noexcept {
+    c_ = counters();
+    aux_.reset();
+  }
 
-  const IkeBridgeCounters& counters() const noexcept { return c_; }
+  /* multi_segment is the AuxPort's own count of what it refused. */
+  IkeBridgeCounters counters() const noexcept {
+    IkeBridgeCounters c = c_;
+    if (aux_) c.drops[static_cast<size_t>(IkeTapDrop::kMultiSeg)] = aux_->counts().rx_multiseg;
+    return c;
+  }
   const std::string& ifname() const noexcept { return ifname_; }
 
  private:

@@ -48,7 +48,8 @@ std::unique_ptr<AuxPort> AuxPort::open(const AuxPortSpec& spec, std::string* err
   int rc = rte_vdev_init(name.c_str(), args.c_str());
   if (rc != 0) {
     *err = who + ": creating the virtual device failed: " + errstr(rc) +
-           " (a TUN/TAP device needs root or CAP_NET_ADMIN and /dev/net/tun)";
+           " (a TUN/TAP device needs root or CAP_NET_ADMIN and /dev/net/tun; an interface of that"
+           " name that exists already must be a multi_queue TUN, and not another program's)";
     return nullptr;
   }
   a->vdev_ = name;
@@ -57,6 +58,7 @@ std::unique_ptr<AuxPort> AuxPort::open(const AuxPortSpec& spec, std::string* err
     return nullptr;
   }
   a->id_ = id;
+  a->have_id_ = true;
   int sock = rte_eth_dev_socket_id(id);
   if (sock < 0) sock = 0;
   const std::string pool = "mvaux" + std::to_string(g_aux_instances++);
@@ -91,13 +93,16 @@ std::unique_ptr<AuxPort> AuxPort::open(const AuxPortSpec& spec, std::string* err
     *err = who + ": setting MTU " + std::to_string(spec.mtu) + ": " + errstr(rc);
     return nullptr;
   }
-  rte_eth_dev_set_link_up(id);
+  if ((rc = rte_eth_dev_set_link_up(id)) != 0 && rc != -ENOTSUP) {
+    *err = who + ": link up: " + errstr(rc);
+    return nullptr;
+  }
   return a;
 }
 
 AuxPort::~AuxPort() {
   if (started_) rte_eth_dev_stop(id_);
-  if (configured_ || !vdev_.empty()) rte_eth_dev_close(id_);
+  if (have_id_) rte_eth_dev_close(id_);
   if (!vdev_.empty()) rte_vdev_uninit(vdev_.c_str());
   rte_mempool_free(pool_);
 }

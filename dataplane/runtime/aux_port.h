@@ -70,6 +70,7 @@ class AuxPort {
   AuxPort() = default;
   AuxPortSpec spec_;
   uint16_t id_ = 0;
+  bool have_id_ = false;  /* id_ names our port (never close another's) */
   std::string vdev_;      /* non-empty once created */
   bool configured_ = false, started_ = false;
   rte_mempool* pool_ = nullptr;

@@ -15,7 +15,13 @@
  * not stopped here (each source stays under its rate): the ring's own
  * limit and its punt_ring_full counter are the last line there.
  *
- * No DPDK; the table is allocated at setup, never on the worker.
+ * The rate is per worker: where RSS or the software spread sends one
+ * source's punts to several workers (different UDP ports), it may reach
+ * workers x rate_per_s in all.
+ *
+ * No DPDK; the table is allocated at setup, never on the worker (32 KiB
+ * at the default size, on the setup thread's node: small enough to stay
+ * in the worker's cache, and only punts touch it).
  */
 #pragma once
 
@@ -30,6 +36,7 @@ struct PuntPoliceConfig {
   uint32_t rate_per_s = 100;  /* per source; 0 turns policing off */
   uint32_t burst = 50;        /* back-to-back punts allowed from one source */
   uint32_t buckets = 4096;    /* power of two */
+  uint32_t hash_key = 0;      /* 0: random per process (tests fix it) */
 };
 
 class PuntPolicer {
@@ -41,7 +48,7 @@ class PuntPolicer {
     uint32_t n = 1;
     while (n < c.buckets) n <<= 1;
     mask_ = n - 1;
-    key_ = key;
+    key_ = c.hash_key ? c.hash_key : key;
     interval_ = hz / c.rate_per_s;
     if (interval_ == 0) interval_ = 1;
     tolerance_ = interval_ * (c.burst - 1);

@@ -12,6 +12,8 @@
 #include <rte_random.h>
 #include <rte_rcu_qsbr.h>
 
+#include <sched.h>
+
 #include <csignal>
 #include <cstring>
 
@@ -318,8 +320,13 @@ void Runtime::run(const std::function<void(Runtime&)>& tick) {
     service();
     tick(*this);
     /* Punts waiting (a registration burst, a flood): no pause, so the
-     * rings drain as fast as the control thread can answer. */
-    if (s_->cfg.control_sleep_us && !s_->punts_busy) rte_delay_us_sleep(s_->cfg.control_sleep_us);
+     * rings drain as fast as the control thread can answer; a yield, so
+     * that a worker sharing this CPU (floating lcores) still runs. */
+    if (!s_->cfg.control_sleep_us) continue;
+    if (s_->punts_busy)
+      sched_yield();
+    else
+      rte_delay_us_sleep(s_->cfg.control_sleep_us);
   }
   s_->sh.stop.store(true); /* a signal stops the workers too */
 }
@@ -359,7 +366,12 @@ uint16_t Runtime::poll_punts(CtlPkt* out, uint16_t max) noexcept {
     c.arp = true;
     c.port = s.index_of_id[m->port];
   }
-  for (auto& w : s.workers) {
+  /* Start at the next worker each call: a ring kept full by a flood on
+   * one worker never starves the others'. */
+  const size_t nw = s.workers.size();
+  const size_t first = nw ? s.punt_next++ % nw : 0;
+  for (size_t k = 0; k < nw; ++k) {
+    Worker* w = s.workers[(first + k) % nw].get();
     while (n < max) {
       void* v;
       if (rte_ring_sc_dequeue(w->punt, &v) != 0) break;

@@ -159,6 +159,7 @@ struct Runtime::State {
   unsigned instance = 0;
   bool started = false, stopped = false;
   bool punts_busy = false; /* poll_punts filled its batch since run()'s last tick */
+  size_t punt_next = 0;    /* poll_punts' first worker, round robin */
 };
 
 }  // namespace mipvpn

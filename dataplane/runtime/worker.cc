@@ -41,7 +41,11 @@ struct Loop {
    * its rate loses its punts here, not everyone's in the ring. */
   void punt(rte_mbuf* m, uint32_t type, uint16_t port) noexcept {
     const auto* ip = rte_pktmbuf_mtod(m, const uint8_t*);
-    const uint32_t src = (uint32_t{ip[12]} << 24) | (uint32_t{ip[13]} << 16) | (uint32_t{ip[14]} << 8) | ip[15];
+    /* The stages punt IPv4 they parsed (pipeline.h); a shorter one
+     * polices as source 0. */
+    const uint32_t src = m->data_len >= 20 ? (uint32_t{ip[12]} << 24) | (uint32_t{ip[13]} << 16) |
+                                                 (uint32_t{ip[14]} << 8) | ip[15]
+                                           : 0;
     if (!w.police.admit(src, rte_rdtsc())) {
       kill(m, RtDrop::kPuntPoliced);
       return;

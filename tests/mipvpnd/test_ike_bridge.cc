@@ -85,6 +85,8 @@ TEST(IkeFromHost, AcceptsTheDaemonsIke) {
   EXPECT_EQ(from_host(dgram(kGw, kPeer, 500, 31000, ike_msg(300))), "accepted");  /* NATed peer port */
   EXPECT_EQ(from_host(dgram(kGw, kPeer, 4500, 4500, marker(ike_msg(80)))), "accepted");
   EXPECT_EQ(from_host(dgram(kGw, kPeer, 4500, 4500, {std::byte{0xff}})), "accepted");  /* RFC 3948 2.3 */
+  EXPECT_EQ(from_host(dgram(kGw, kPeer, 500, 4500, marker(ike_msg(80)))), "accepted");  /* to the peer's 4500 */
+  EXPECT_EQ(from_host(dgram(kGw, kPeer, 4500, 31001, marker(ike_msg(80)))), "accepted");  /* NATed after the switch */
   /* A zero UDP checksum is allowed over IPv4 (RFC 768). */
   auto p = dgram(kGw, kPeer, 500, 500, ike_msg());
   p[kIpv4HdrLen + 6] = p[kIpv4HdrLen + 7] = std::byte{0};
@@ -117,6 +119,17 @@ TEST(IkeFromHost, RefusesByReason) {
        }()),
        "not_ike"},
       {"marker no header", dgram(kGw, kPeer, 4500, 4500, marker(ike_msg(20))), "not_ike"},
+      /* From 500 to the peer's 4500 the peer reads ESP unless the marker is
+       * there (RFC 3948 2.2): an SPI there would be ESP past esp_outb. */
+      {"500 to 4500 spi", dgram(kGw, kPeer, 500, 4500, [] {
+         auto m = ike_msg(64);
+         m[0] = m[1] = std::byte{0};
+         m[2] = std::byte{0x13};
+         m[3] = std::byte{0x42};
+         return m;
+       }()),
+       "not_ike"},
+      {"4500 to nat port spi", dgram(kGw, kPeer, 4500, 31001, ike_msg(64)), "not_ike"},
       {"two ff", dgram(kGw, kPeer, 4500, 4500, {std::byte{0xff}, std::byte{0xff}}), "not_ike"},
       {"tcp", dgram(kGw, kPeer, 500, 500, ike_msg(), 6), "not_udp"},
       {"esp", dgram(kGw, kPeer, 500, 500, ike_msg(), 50), "not_udp"},
@@ -141,6 +154,24 @@ TEST(IkeFromHost, RefusesByReason) {
   frag[10] = std::byte(sum >> 8);
   frag[11] = std::byte(sum & 0xff);
   cases.push_back({"fragment", frag, "fragment"});
+  /* IPv4 options (a loose source route, RFC 791 3.1; RFC 7126 4.3). */
+  {
+    const auto plain = dgram(kGw, kPeer, 500, 500, ike_msg());
+    std::vector<std::byte> o(plain.begin(), plain.begin() + kIpv4HdrLen);
+    const std::byte lsrr[8] = {std::byte{131}, std::byte{7}, std::byte{4}, std::byte{198}, std::byte{51},
+                               std::byte{100}, std::byte{1}, std::byte{0}};
+    o.insert(o.end(), std::begin(lsrr), std::end(lsrr));
+    o.insert(o.end(), plain.begin() + kIpv4HdrLen, plain.end());
+    o[0] = std::byte{0x47};
+    const auto tot = static_cast<uint16_t>(o.size());
+    o[2] = std::byte(tot >> 8);
+    o[3] = std::byte(tot & 0xff);
+    o[10] = o[11] = std::byte{0};
+    const uint16_t s = ip_checksum(cbytes(o).first(28));
+    o[10] = std::byte(s >> 8);
+    o[11] = std::byte(s & 0xff);
+    cases.push_back({"ip options", o, "malformed"});
+  }
   for (const Case& c : cases) EXPECT_EQ(from_host(c.pkt), c.want) << c.what;
 }
 

@@ -120,7 +120,7 @@ TEST(Runtime, CountsEveryRuntimeDropByReason) {
  * (punt_policed); one request from each of five other sources still
  * reaches the control thread. */
 TEST(Runtime, PolicesPuntsPerSource) {
-  Rig rig(1, true, false, PuntPoliceConfig{.rate_per_s = 1, .burst = 20, .buckets = 4096});
+  Rig rig(1, true, false, PuntPoliceConfig{.rate_per_s = 1, .burst = 20, .buckets = 4096, .hash_key = 0x9e3779b9});
   ASSERT_TRUE(rig.rt);
   const Ipv4Addr agent(192, 0, 2, 254);
   const Ipv4Addr flooder(198, 51, 100, 1);
