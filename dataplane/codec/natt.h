@@ -39,6 +39,7 @@ namespace mipvpn {
 
 inline constexpr uint16_t kEspHdrLen = 8;            /* SPI + sequence number */
 inline constexpr uint16_t kNattNonEspMarkerLen = 4;  /* RFC 3948 2.2 */
+inline constexpr size_t kIkeHdrLen = 28;            /* RFC 7296 3.1: the IKE header */
 inline constexpr uint8_t kNattKeepaliveByte = 0xff;  /* RFC 3948 2.3 */
 inline constexpr uint16_t kNattOverhead = kUdpHdrLen; /* 8 bytes on top of IP / ESP */
 

@@ -37,7 +37,6 @@ class Pipeline;
 class Runtime;
 struct CtlPkt;
 
-inline constexpr size_t kIkeHdrLen = 28;  /* RFC 7296 3.1 */
 
 /* Why a packet did not cross the bridge. */
 enum class IkeTapDrop : uint8_t {
