@@ -7,6 +7,7 @@
 #include "codec/natt.h"
 #include "codec/udp.h"
 #include "stages/icmp.h"
+#include "stages/ipv4_fast.h"
 
 namespace mipvpn {
 
@@ -102,20 +103,23 @@ void classify_burst(const StageCtx& c, const uint16_t* idx, uint16_t n) noexcept
     s.inb = nullptr;
     s.outb = nullptr;
     s.bind = nullptr;
-    auto ip = ipv4_parse(cbytes(p.bytes()));
-    if (!ip) {
-      c.drop(i, stage_drop(ip.error()));
+    /* A header a stage verified or built in this call is not summed again. */
+    const Ipv4Check chk = s.hdr_ok ? Ipv4Check::kNoChecksum : Ipv4Check::kFull;
+    s.hdr_ok = false;
+    Ipv4Info ip;
+    if (const CodecError e = ipv4_parse_fast(cbytes(p.bytes()), chk, &ip); e != CodecError::kOk) {
+      c.drop(i, stage_drop(e));
       continue;
     }
-    p.data_len = ip->total_len;  /* cut Ethernet padding */
-    const uint8_t own = c.t.own(ip->dst);
+    p.data_len = ip.total_len;  /* cut Ethernet padding */
+    const uint8_t own = c.t.own(ip.dst);
     if (own) {
-      classify_local(c, i, *ip, own);
+      classify_local(c, i, ip, own);
       continue;
     }
     s.act = Action::kForward;
     rest[nr] = i;
-    dst[nr++] = ip->dst;
+    dst[nr++] = ip.dst;
   }
   if (nr == 0) return;
 

@@ -48,6 +48,9 @@ struct PktState {
                            * subject of an ICMP error (RFC 1812 4.3.2.7) */
   bool encapped = false;  /* a tunnel header was added in this call */
   bool quoted = false;    /* IcmpCtx::quote[i] holds the user datagram's head */
+  bool hdr_ok = false;    /* the header at data() was verified (checksum included)
+                           * or built by a stage since the last classification:
+                           * classify does not sum it again (it clears this) */
   Ipv4Addr via;           /* our tunnel endpoint that decapsulated it last */
   const InbSa* inb = nullptr;
   EspSa* outb = nullptr;
@@ -68,6 +71,11 @@ struct StageCtx {
     st[i].drop = d;
   }
   void again(uint16_t i) const noexcept { st[i].act = Action::kAgain; }
+  /* Again, with a header known good (PktState::hdr_ok). */
+  void again_ok(uint16_t i) const noexcept {
+    st[i].act = Action::kAgain;
+    st[i].hdr_ok = true;
+  }
 };
 
 /*
