@@ -94,7 +94,7 @@ void bind_bulk(const StageCtx& c, const BindingTable& bt, const uint16_t* idx, c
 
 void classify_burst(const StageCtx& c, const uint16_t* idx, uint16_t n) noexcept {
   uint16_t rest[kMaxBurst];   /* not to us: rules 2..5 */
-  Ipv4Addr dst[kMaxBurst];
+  Ipv4Addr* const dst = c.scr.a0.data();
   uint16_t nr = 0;
   for (uint16_t k = 0; k < n; ++k) {
     const uint16_t i = idx[k];
@@ -136,7 +136,7 @@ void classify_burst(const StageCtx& c, const uint16_t* idx, uint16_t n) noexcept
   /* Rule 4: x-HoA with an x-HA binding, for what is still unclaimed. */
   if (c.t.has(kRoleXha)) {
     uint16_t left[kMaxBurst];
-    Ipv4Addr ldst[kMaxBurst];
+    Ipv4Addr* const ldst = c.scr.a1.data();
     uint16_t nl = 0;
     for (uint16_t k = 0; k < nr; ++k) {
       if (c.st[rest[k]].act != Action::kForward) continue;

@@ -15,8 +15,9 @@ namespace {
  */
 template <class Key, class F>
 void by_sa(const StageCtx& c, const uint16_t* idx, uint16_t n, Key key, F&& f) noexcept {
-  bool taken[kMaxBurst] = {};
+  bool taken[kMaxBurst];
   uint16_t sub[kMaxBurst];
+  for (uint16_t k = 0; k < n; ++k) taken[k] = false;
   for (uint16_t k = 0; k < n; ++k) {
     if (taken[k]) continue;
     auto* const sa = key(c.st[idx[k]]);

@@ -55,7 +55,9 @@ void mip_decap_stage(const StageCtx& c, const uint16_t* idx, uint16_t n, MipTunn
                      const BindingTable& bt, Stage stage) noexcept {
   if (n == 0) return;
   uint16_t ok[kMaxBurst];
-  Ipv4Addr home[kMaxBurst], osrc[kMaxBurst], odst[kMaxBurst];
+  Ipv4Addr* const home = c.scr.a0.data();
+  Ipv4Addr* const osrc = c.scr.a1.data();
+  Ipv4Addr* const odst = c.scr.a2.data();
   uint16_t oport[kMaxBurst];
   uint16_t m = 0;
   for (uint16_t k = 0; k < n; ++k) {
