@@ -189,6 +189,7 @@ int main(int argc, char** argv) {
     if (r.packets_out) std::printf(",\"packets_out\":%llu", static_cast<unsigned long long>(*r.packets_out));
     if (r.dropped) std::printf(",\"dropped\":%llu", static_cast<unsigned long long>(*r.dropped));
     if (r.no_ring) std::printf(",\"no_ring\":true");
+    if (r.nodes && r.cipher != "none") std::printf(",\"sas\":%u", o.sas);
     if (r.worker_cpu)
       std::printf(",\"worker_cpu\":{\"cycles_per_packet\":%.1f,\"mpps\":%.3f}",
                   r.worker_cpu->cycles_per_packet, r.worker_cpu->mpps);
