@@ -82,6 +82,21 @@ std::unique_ptr<const StageTables> StageTablesBuilder::build(std::string* err) c
   t->routes_ = routes_;
   std::stable_sort(t->routes_.begin(), t->routes_.end(),
                    [](const Route& a, const Route& b) { return a.dst.len > b.dst.len; });
+
+  /* What the workers' lookups read (tables.h). */
+  auto own = [&](Ipv4Addr a, uint8_t bit) {
+    for (auto& o : t->own_)
+      if (o.addr == a.host()) return void(o.bits = static_cast<uint8_t>(o.bits | bit));
+    t->own_.push_back({a.host(), bit});
+  };
+  for (Ipv4Addr a : t->xha_addrs_) own(a, kOwnXha);
+  for (Ipv4Addr a : t->iha_addrs_) own(a, kOwnIha);
+  if (t->has(kRoleVpnGw)) own(t->gw_addr_, kOwnGw);
+  for (Ipv4Addr a : t->port_addrs_) own(a, kOwnPort);
+  for (const SpdEntry& e : t->spd_)
+    t->spd_keys_.push_back({e.dst.addr.host(), Ipv4Prefix::mask(e.dst.len)});
+  for (const Route& r : t->routes_)
+    t->route_keys_.push_back({r.dst.addr.host(), Ipv4Prefix::mask(r.dst.len)});
   return t;
 }
 

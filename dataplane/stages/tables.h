@@ -98,14 +98,12 @@ class StageTables {
   uint8_t roles() const noexcept { return roles_; }
   bool has(uint8_t role) const noexcept { return (roles_ & role) != 0; }
 
-  /* kOwn* bits for dst; addresses of disabled roles do not count. */
+  /* kOwn* bits for dst; addresses of disabled roles do not count. One
+   * flat list of distinct addresses with their bits merged (build()). */
   uint8_t own(Ipv4Addr dst) const noexcept {
-    uint8_t r = 0;
-    for (const Ipv4Addr& a : xha_addrs_) r |= a == dst ? kOwnXha : 0;
-    for (const Ipv4Addr& a : iha_addrs_) r |= a == dst ? kOwnIha : 0;
-    if (has(kRoleVpnGw) && gw_addr_ == dst) r |= kOwnGw;
-    for (const Ipv4Addr& a : port_addrs_) r |= a == dst ? kOwnPort : 0;
-    return r;
+    for (const OwnAddr& a : own_)
+      if (a.addr == dst.host()) return a.bits;
+    return 0;
   }
   Ipv4Addr xha_addr() const noexcept { return xha_addrs_.empty() ? Ipv4Addr() : xha_addrs_[0]; }
   Ipv4Addr iha_addr() const noexcept { return iha_addrs_.empty() ? Ipv4Addr() : iha_addrs_[0]; }
@@ -118,14 +116,12 @@ class StageTables {
 
   /* Longest prefix first: the first match wins. */
   EspSa* spd_lookup(Ipv4Addr dst) const noexcept {
-    for (const SpdEntry& e : spd_)
-      if (e.dst.contains(dst)) return e.sa;
-    return nullptr;
+    const size_t k = first_match(spd_keys_, dst);
+    return k < spd_.size() ? spd_[k].sa : nullptr;
   }
   const Route* route_lookup(Ipv4Addr dst) const noexcept {
-    for (const Route& r : routes_)
-      if (r.dst.contains(dst)) return &r;
-    return nullptr;
+    const size_t k = first_match(route_keys_, dst);
+    return k < routes_.size() ? &routes_[k] : nullptr;
   }
   uint16_t port_mtu(uint16_t port) const noexcept { return port < mtu_.size() ? mtu_[port] : 0; }
   /* Unknown ports count as external. */
@@ -144,7 +140,26 @@ class StageTables {
  private:
   friend class StageTablesBuilder;
   StageTables() = default;
+
+  /* A prefix as the lookups test it: (dst ^ net) & mask == 0. */
+  struct PrefixKey {
+    uint32_t net, mask;
+  };
+  struct OwnAddr {
+    uint32_t addr;
+    uint8_t bits;
+  };
+  /* Index of the first key that holds dst, keys.size() if none. */
+  static size_t first_match(const std::vector<PrefixKey>& keys, Ipv4Addr dst) noexcept {
+    size_t k = 0;
+    for (; k < keys.size(); ++k)
+      if (((dst.host() ^ keys[k].net) & keys[k].mask) == 0) break;
+    return k;
+  }
+
   uint8_t roles_ = 0;
+  std::vector<OwnAddr> own_;               /* from the addresses below */
+  std::vector<PrefixKey> spd_keys_, route_keys_;  /* parallel to spd_, routes_ */
   std::vector<Ipv4Addr> xha_addrs_, iha_addrs_, port_addrs_;
   Ipv4Addr gw_addr_;
   const BindingTable* xha_bind_ = nullptr;
