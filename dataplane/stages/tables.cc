@@ -95,8 +95,10 @@ std::unique_ptr<const StageTables> StageTablesBuilder::build(std::string* err) c
   for (Ipv4Addr a : t->port_addrs_) own(a, kOwnPort);
   for (const SpdEntry& e : t->spd_)
     t->spd_keys_.push_back({e.dst.addr.host(), Ipv4Prefix::mask(e.dst.len)});
-  for (const Route& r : t->routes_)
+  for (const Route& r : t->routes_) {
     t->route_keys_.push_back({r.dst.addr.host(), Ipv4Prefix::mask(r.dst.len)});
+    t->fwd_.push_back({r.next_hop, r.port, t->port_mtu(r.port), t->port_internal(r.port)});
+  }
   return t;
 }
 

@@ -123,6 +123,18 @@ class StageTables {
     const size_t k = first_match(route_keys_, dst);
     return k < routes_.size() ? &routes_[k] : nullptr;
   }
+  /* What forwarding reads of a route and its port, resolved at build(). */
+  struct FwdRoute {
+    Ipv4Addr next_hop;  /* 0.0.0.0: connected */
+    uint16_t port;
+    uint16_t mtu;       /* port_mtu(port) */
+    bool internal;      /* port_internal(port) */
+  };
+  /* route_lookup(dst) as forwarding needs it. */
+  const FwdRoute* fwd_lookup(Ipv4Addr dst) const noexcept {
+    const size_t k = first_match(route_keys_, dst);
+    return k < fwd_.size() ? &fwd_[k] : nullptr;
+  }
   uint16_t port_mtu(uint16_t port) const noexcept { return port < mtu_.size() ? mtu_[port] : 0; }
   /* Unknown ports count as external. */
   bool port_internal(uint16_t port) const noexcept {
@@ -160,6 +172,7 @@ class StageTables {
   uint8_t roles_ = 0;
   std::vector<OwnAddr> own_;               /* from the addresses below */
   std::vector<PrefixKey> spd_keys_, route_keys_;  /* parallel to spd_, routes_ */
+  std::vector<FwdRoute> fwd_;                      /* parallel to routes_ */
   std::vector<Ipv4Addr> xha_addrs_, iha_addrs_, port_addrs_;
   Ipv4Addr gw_addr_;
   const BindingTable* xha_bind_ = nullptr;
