@@ -93,8 +93,24 @@ std::unique_ptr<const StageTables> StageTablesBuilder::build(std::string* err) c
   for (Ipv4Addr a : t->iha_addrs_) own(a, kOwnIha);
   if (t->has(kRoleVpnGw)) own(t->gw_addr_, kOwnGw);
   for (Ipv4Addr a : t->port_addrs_) own(a, kOwnPort);
-  for (const SpdEntry& e : t->spd_)
-    t->spd_keys_.push_back({e.dst.addr.host(), Ipv4Prefix::mask(e.dst.len)});
+  uint32_t scap = 8;
+  while (scap < 2 * t->spd_.size()) scap *= 2;
+  t->spd_slots_.assign(scap, StageTables::SpdSlot{});
+  t->spd_mask_ = scap - 1;
+  for (const SpdEntry& e : t->spd_) {  /* sorted: longest first, then as given */
+    const uint32_t mask = Ipv4Prefix::mask(e.dst.len), net = e.dst.addr.host() & mask;
+    if (t->spd_lens_.empty() || t->spd_lens_.back().len != e.dst.len)
+      t->spd_lens_.push_back({e.dst.len, mask});
+    uint32_t i = StageTables::spd_hash(net, e.dst.len) & t->spd_mask_;
+    for (;; i = (i + 1) & t->spd_mask_) {
+      StageTables::SpdSlot& sl = t->spd_slots_[i];
+      if (sl.sa == nullptr) {
+        sl = {net, e.dst.len, e.sa};
+        break;
+      }
+      if (sl.net == net && sl.len == e.dst.len) break;  /* a later duplicate never matches first */
+    }
+  }
   for (const Route& r : t->routes_) {
     t->route_keys_.push_back({r.dst.addr.host(), Ipv4Prefix::mask(r.dst.len)});
     t->fwd_.push_back({r.next_hop, r.port, t->port_mtu(r.port), t->port_internal(r.port)});

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "codec/hash.h"
 #include "codec/ipv4_addr.h"
 #include "crypto/esp.h"
 #include "ha/binding_table.h"
@@ -114,10 +115,20 @@ class StageTables {
 
   const InbSa* inbound_sa(uint32_t spi) const noexcept { return inb_.find(spi); }
 
-  /* Longest prefix first: the first match wins. */
+  /* Longest prefix first: the first match wins. One hash probe per
+   * distinct prefix length (longest first) on (dst & mask, length); the
+   * slot holds the first entry of that prefix in the sorted SPD, which is
+   * the one a walk of the SPD would stop at. */
   EspSa* spd_lookup(Ipv4Addr dst) const noexcept {
-    const size_t k = first_match(spd_keys_, dst);
-    return k < spd_.size() ? spd_[k].sa : nullptr;
+    for (const SpdLen& l : spd_lens_) {
+      const uint32_t net = dst.host() & l.mask;
+      for (uint32_t i = spd_hash(net, l.len) & spd_mask_;; i = (i + 1) & spd_mask_) {
+        const SpdSlot& e = spd_slots_[i];
+        if (e.sa == nullptr) break;
+        if (e.net == net && e.len == l.len) return e.sa;
+      }
+    }
+    return nullptr;
   }
   const Route* route_lookup(Ipv4Addr dst) const noexcept {
     const size_t k = first_match(route_keys_, dst);
@@ -169,9 +180,24 @@ class StageTables {
     return k;
   }
 
+  struct SpdLen {
+    uint32_t len, mask;
+  };
+  struct SpdSlot {
+    uint32_t net = 0;
+    uint32_t len = 0;
+    EspSa* sa = nullptr;  /* nullptr: empty slot */
+  };
+  static uint32_t spd_hash(uint32_t net, uint32_t len) noexcept {
+    return fmix32(net ^ (len * 0x9e3779b9u));
+  }
+
   uint8_t roles_ = 0;
   std::vector<OwnAddr> own_;               /* from the addresses below */
-  std::vector<PrefixKey> spd_keys_, route_keys_;  /* parallel to spd_, routes_ */
+  std::vector<PrefixKey> route_keys_;      /* parallel to routes_ */
+  std::vector<SpdLen> spd_lens_;           /* distinct lengths, longest first */
+  std::vector<SpdSlot> spd_slots_;         /* open addressing, load <= 1/2 */
+  uint32_t spd_mask_ = 0;
   std::vector<FwdRoute> fwd_;                      /* parallel to routes_ */
   std::vector<Ipv4Addr> xha_addrs_, iha_addrs_, port_addrs_;
   Ipv4Addr gw_addr_;
