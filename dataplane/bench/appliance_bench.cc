@@ -29,7 +29,9 @@
  * same inner lengths on the main lcore, alternating with our rounds.
  */
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <memory>
 #include <cstring>
 #include <random>
 #include <stdexcept>
@@ -47,6 +49,7 @@
 #include "ring_gen.h"
 #include "runtime/eth.h"
 #include "runtime/runtime.h"
+#include "stages/drop.h"
 #include "stages/server_pipeline.h"
 #include "stages/tables.h"
 #include "tsc.h"
@@ -75,7 +78,12 @@ constexpr uint32_t kBuildHeadroom = 256;
 const MacAddr kPortMac[2] = {{{0x02, 0, 0, 0, 0xb0, 0x00}}, {{0x02, 0, 0, 0, 0xb0, 0x01}}};
 const MacAddr kPeerMac{{0x02, 0, 0, 0, 0xb0, 0x99}};
 
-enum class Kind { kXhaDecap, kXhaEncap, kIhaDecap, kIhaEncap, kCombInb, kCombOutb };
+enum class Kind {
+  kXhaDecap, kXhaEncap, kIhaDecap, kIhaEncap, kCombInb, kCombOutb,
+  kVpnOutb, kVpnInb, /* VPN gateway alone: plain -> ESP tunnel mode, ESP -> plain */
+  kForward,          /* no role: classify and forward only */
+  kLoopNull,         /* no stages at all: the loop's own cost (NullPipeline) */
+};
 
 struct Shape {
   uint8_t roles;
@@ -92,6 +100,10 @@ Shape shape(Kind k) {
     case Kind::kIhaEncap: return {kRoleIha, 1, 1, false};
     case Kind::kCombInb: return {kAll, 0, 1, true};
     case Kind::kCombOutb: return {kAll, 1, 0, true};
+    case Kind::kVpnOutb: return {kRoleVpnGw, 1, 0, true};
+    case Kind::kVpnInb: return {kRoleVpnGw, 0, 1, true};
+    case Kind::kForward: return {0, 0, 0, false};
+    case Kind::kLoopNull: return {0, 0, 0, false};
   }
   return {};
 }
@@ -251,6 +263,20 @@ Frames build_frames(World& w, Kind k, const Options& o, EspEngine* eng) {
       case Kind::kCombOutb:
         user_packet(v, kCn, addr(kIHoABase, n), o.size, i);
         break;
+      case Kind::kVpnOutb: /* to the mobile node's VPN-TIA through its SA */
+        user_packet(v, kCn, addr(kTiaBase, n), o.size, i);
+        break;
+      case Kind::kVpnInb: { /* ESP tunnel mode from the node's x-HoA */
+        user_packet(v, addr(kTiaBase, n), kCn, o.size, i);
+        PktView* pv = &v;
+        if (esp_outb_process(*eng, *w.mn_out[w.sa_of(n)], &pv, 1) != 1)
+          throw std::runtime_error("mobile node's ESP outbound refused the packet");
+        break;
+      }
+      case Kind::kForward:
+      case Kind::kLoopNull:
+        user_packet(v, kCh, addr(kXHoABase, n), o.size, i);
+        break;
       case Kind::kCombInb: { /* cvc, RFC 5265 2.3 */
         user_packet(v, addr(kIHoABase, n), kCn, o.size, i);
         ipip(v, addr(kTiaBase, n), kIHa);
@@ -284,6 +310,145 @@ uint32_t padded_payload(const EspSuite& s, uint32_t size) {
   return (size + 2 + b - 1) / b * b;
 }
 
+/* The no-stage pipeline of loop-null: every packet out of the port it
+ * came in on, to the router there. What is left is the loop itself. */
+class NullPipeline final : public Pipeline {
+ public:
+  NullPipeline(uint16_t port, Ipv4Addr nh) : port_(port), nh_(nh) {}
+  void process(PktView* const* pkts, uint16_t n, uint16_t, Ipv4Addr* next_hop) noexcept override {
+    for (uint16_t i = 0; i < n; ++i) {
+      pkts[i]->user = port_;
+      next_hop[i] = nh_;
+    }
+  }
+
+ private:
+  uint16_t port_;
+  Ipv4Addr nh_;
+};
+
+/* Raw IPsec-MB on the outbound scenarios' inner lengths (esp_ref.h):
+ * vpngw-outb encrypts the user packet, combined-outb the i-MIP packet. */
+struct Reference {
+  std::unique_ptr<RawEsp> raw;
+  std::vector<uint8_t> mem;
+  std::vector<uint8_t*> bufs;
+  uint32_t plen = 0;
+
+  Reference(const World& w, Kind k, const Options& o, uint32_t n) {
+    if (k != Kind::kCombOutb && k != Kind::kVpnOutb) return;
+    raw = RawEsp::create(*w.suite, w.keys.cipher, w.keys.auth);
+    plen = padded_payload(*w.suite, o.size + (k == Kind::kCombOutb ? kIpv4HdrLen : 0));
+    const uint32_t stride = 8 + w.suite->iv_len + plen + w.suite->icv_len + 64;
+    mem.assign(size_t{n} * stride, 0x5a);
+    for (uint32_t i = 0; i < n; ++i) bufs.push_back(mem.data() + size_t{i} * stride);
+  }
+  /* TSC cycles per packet for `packets` in bursts. */
+  double run(uint64_t packets, uint16_t burst) {
+    uint64_t rc = 0;
+    uint32_t at = 0;
+    uint8_t* rb[kMaxBurst];
+    for (uint64_t d = 0; d < packets; d += burst) {
+      const uint16_t b = static_cast<uint16_t>(std::min<uint64_t>(burst, packets - d));
+      for (uint16_t j = 0; j < b; ++j) rb[j] = bufs[(at + j) % bufs.size()];
+      const uint64_t t0 = tsc_now();
+      raw->encrypt_burst(rb, plen, b);
+      rc += tsc_now() - t0;
+      at = static_cast<uint32_t>((at + b) % bufs.size());
+    }
+    return static_cast<double>(rc) / static_cast<double>(packets);
+  }
+};
+
+std::unique_ptr<Pipeline> make_pipeline(Kind k, World& w, std::string* err) {
+  if (k == Kind::kLoopNull) return std::make_unique<NullPipeline>(shape(k).out_port, kOutRouter);
+  return ServerPipeline::create(w.pub, err);
+}
+
+Result base_result(Kind k, const Options& o, uint64_t packets) {
+  Result r;
+  r.scenario = o.scenario;
+  r.cipher = shape(k).esp ? o.cipher : "none";
+  r.size = o.size;
+  r.packets = packets * o.rounds;
+  r.nodes = o.nodes;
+  r.no_ring = o.no_ring;
+  return r;
+}
+
+/*
+ * --no-ring: the stages alone, no DPDK, no generator. The frames (their
+ * Ethernet header skipped, as eth_rx would) are copied into kInflight
+ * buffers in rotation with 128 bytes of headroom (RTE_PKTMBUF_HEADROOM);
+ * only Pipeline::process is timed, burst by burst, and every packet must
+ * come out with the scenario's output port as its verdict. The copy puts
+ * the packet in the cache first: a NIC's DMA leaves it in the LLC at
+ * best, so this is the stages' cost with warm data. Runs under valgrind.
+ */
+Result run_stages(Kind k, const Options& o, double hz, World& w) {
+  const Shape sh = shape(k);
+  const uint64_t packets = default_packets(o, sh.esp);
+  std::string err;
+  auto eng = EspEngine::create(&err);
+  if (!eng) throw std::runtime_error("engine: " + err);
+  const Frames f = build_frames(w, k, o, eng.get());
+  auto pipe = make_pipeline(k, w, &err);
+  if (!pipe) throw std::runtime_error("pipeline: " + err);
+
+  constexpr uint32_t kHead = 128;
+  const uint32_t room = (kHead + f.stride + 128 + 63) / 64 * 64;
+  std::vector<std::byte> mem(size_t{kInflight} * room + 64);
+  std::byte* base = mem.data() + (64 - reinterpret_cast<uintptr_t>(mem.data()) % 64) % 64;
+  std::array<PktView, kMaxBurst> views;
+  std::array<PktView*, kMaxBurst> ptrs;
+  std::array<Ipv4Addr, kMaxBurst> nh;
+  for (uint16_t j = 0; j < kMaxBurst; ++j) ptrs[j] = &views[j];
+  Reference ref(w, k, o, static_cast<uint32_t>(f.len.size()));
+
+  std::vector<double> ours, refc;
+  uint32_t at_t = 0, at_b = 0;
+  uint64_t bad = 0, last_drop = 0;
+  for (uint32_t round = 0; round < o.rounds + 1; ++round) {
+    uint64_t cyc = 0;
+    for (uint64_t d = 0; d < packets; d += o.burst) {
+      const uint16_t b = static_cast<uint16_t>(std::min<uint64_t>(o.burst, packets - d));
+      for (uint16_t j = 0; j < b; ++j) {
+        std::byte* buf = base + size_t{at_b} * room;
+        const uint32_t len = f.len[at_t] - kEthHdrLen;
+        std::memcpy(buf + kHead, f.at(at_t) + kEthHdrLen, len);
+        views[j] = PktView{.buf = buf, .buf_len = room, .data_off = kHead, .data_len = len,
+                           .drop = 0, .user = kVerdictDrop};
+        nh[j] = Ipv4Addr();
+        at_t = at_t + 1 == f.len.size() ? 0 : at_t + 1;
+        at_b = at_b + 1 == kInflight ? 0 : at_b + 1;
+      }
+      const uint64_t t0 = tsc_now();
+      pipe->process(ptrs.data(), b, sh.in_port, nh.data());
+      cyc += tsc_now() - t0;
+      for (uint16_t j = 0; j < b; ++j) {
+        if (views[j].user == sh.out_port) continue;
+        ++bad;
+        last_drop = views[j].drop;
+      }
+    }
+    if (round) ours.push_back(static_cast<double>(cyc) / static_cast<double>(packets));
+    if (ref.raw) {
+      const double rc = ref.run(packets, o.burst);
+      if (round) refc.push_back(rc);
+    }
+  }
+  if (bad)
+    throw std::runtime_error(std::to_string(bad) + " packets not forwarded (last drop reason " +
+                             std::string(to_string(static_cast<StageDrop>(last_drop))) + ")");
+  Result r = base_result(k, o, packets);
+  r.ours = make_figure(median(ours), hz, o.size);
+  if (ref.raw) {
+    r.ref_name = std::string(ref.raw->name());
+    r.ref = make_figure(median(refc), hz, o.size);
+  }
+  return r;
+}
+
 Result run_kind(Kind k, const Options& o, double hz) {
   if (o.nodes > kMaxNodes) throw std::runtime_error("these scenarios take at most 4M nodes");
   const Shape sh = shape(k);
@@ -291,6 +456,7 @@ Result run_kind(Kind k, const Options& o, double hz) {
   const uint64_t packets = default_packets(o, sh.esp);
   World w(o.nodes);
   setup(w, k, o);
+  if (o.no_ring) return run_stages(k, o, hz, w);
 
   /* Memory: the generator's pool, the runtime's (small) pool, rings. */
   const uint32_t rt_mbufs = 4096;
@@ -317,10 +483,7 @@ Result run_kind(Kind k, const Options& o, double hz) {
   cfg.spread_ring_size = kRingSize; /* worker 0 -> 1 never overflows */
   cfg.catch_signals = true;
   std::string perr;
-  auto [rt, rerr] = Runtime::create(cfg, [&](unsigned) -> std::unique_ptr<Pipeline> {
-    auto p = ServerPipeline::create(w.pub, &perr);
-    return p;
-  });
+  auto [rt, rerr] = Runtime::create(cfg, [&](unsigned) { return make_pipeline(k, w, &perr); });
   if (!rt) throw std::runtime_error("runtime: " + rerr + (perr.empty() ? "" : " (" + perr + ")"));
   if (rt->workers() != workers) throw std::runtime_error("the runtime runs fewer workers than asked");
   WorkerThreads threads;
@@ -329,21 +492,8 @@ Result run_kind(Kind k, const Options& o, double hz) {
   Gen gen{.rt = *rt, .f = f, .pool = pool, .rx = ports[sh.in_port].rx, .tx = {}};
   for (auto& p : ports) gen.tx.insert(gen.tx.end(), p.tx.begin(), p.tx.end());
 
-  /* Reference (combined-outb): raw IPsec-MB on the i-MIP packets' length. */
-  std::unique_ptr<RawEsp> raw;
-  std::vector<uint8_t> ref_mem;
-  std::vector<uint8_t*> ref_bufs;
-  uint32_t plen = 0;
-  if (k == Kind::kCombOutb) {
-    raw = RawEsp::create(*w.suite, w.keys.cipher, w.keys.auth);
-    plen = padded_payload(*w.suite, o.size + kIpv4HdrLen);
-    const uint32_t stride = 8 + w.suite->iv_len + plen + w.suite->icv_len + 64;
-    const uint32_t n = static_cast<uint32_t>(f.len.size());
-    ref_mem.assign(size_t{n} * stride, 0x5a);
-    for (uint32_t i = 0; i < n; ++i) ref_bufs.push_back(ref_mem.data() + size_t{i} * stride);
-  }
-
-  std::vector<double> ours, ref, cpu;
+  Reference ref(w, k, o, static_cast<uint32_t>(f.len.size()));
+  std::vector<double> ours, refc, cpu;
   uint64_t out_total = 0;
   for (uint32_t round = 0; round < o.rounds + 1; ++round) {
     uint64_t out = 0;
@@ -355,19 +505,9 @@ Result run_kind(Kind k, const Options& o, double hz) {
       cpu.push_back(static_cast<double>(ns1 - ns0) * hz / 1e9 / static_cast<double>(packets));
       out_total += out;
     }
-    if (raw) {
-      uint64_t rc = 0;
-      uint32_t at = 0;
-      uint8_t* rb[kMaxBurst];
-      for (uint64_t d = 0; d < packets; d += o.burst) {
-        const uint16_t b = static_cast<uint16_t>(std::min<uint64_t>(o.burst, packets - d));
-        for (uint16_t j = 0; j < b; ++j) rb[j] = ref_bufs[(at + j) % ref_bufs.size()];
-        const uint64_t t0 = tsc_now();
-        raw->encrypt_burst(rb, plen, b);
-        rc += tsc_now() - t0;
-        at = static_cast<uint32_t>((at + b) % ref_bufs.size());
-      }
-      if (round) ref.push_back(static_cast<double>(rc) / static_cast<double>(packets));
+    if (ref.raw) {
+      const double rc = ref.run(packets, o.burst);
+      if (round) refc.push_back(rc);
     }
   }
   const RtCounts c = rt->counts();
@@ -376,21 +516,16 @@ Result run_kind(Kind k, const Options& o, double hz) {
   for (auto& p : ports) free_port(p);
   free_pool(pool);
 
-  Result r;
-  r.scenario = o.scenario;
-  r.cipher = sh.esp ? o.cipher : "none";
-  r.size = o.size;
-  r.packets = packets * o.rounds;
+  Result r = base_result(k, o, packets);
   r.ours = make_figure(median(ours), hz, o.size);
-  r.nodes = o.nodes;
   r.workers = workers;
   r.total_mpps = r.ours.mpps * workers;
   r.packets_out = out_total;
   r.worker_cpu = make_figure(median(cpu), hz, o.size);
   r.dropped = c.total_drops();
-  if (raw) {
-    r.ref_name = std::string(raw->name());
-    r.ref = make_figure(median(ref), hz, o.size);
+  if (ref.raw) {
+    r.ref_name = std::string(ref.raw->name());
+    r.ref = make_figure(median(refc), hz, o.size);
   }
   return r;
 }
@@ -408,6 +543,14 @@ const Register kR3{{"iha-decap", "worker loop, i-HA: IP-in-IP from the VPN-TIA d
 const Register kR4{{"iha-encap", "worker loop, i-HA: to an i-HoA, IP-in-IP to its VPN-TIA", iha_encap}};
 const Register kR5{{"combined-inb", "worker loop, all roles: cvc triple decap (x-MIP, ESP, i-MIP)", comb_inb}};
 const Register kR6{{"combined-outb", "worker loop, all roles: triple encap (vs raw IPsec-MB encrypt)", comb_outb}};
+Result vpn_outb(const Options& o, double hz) { return run_kind(Kind::kVpnOutb, o, hz); }
+Result vpn_inb(const Options& o, double hz) { return run_kind(Kind::kVpnInb, o, hz); }
+Result forward(const Options& o, double hz) { return run_kind(Kind::kForward, o, hz); }
+Result loop_null(const Options& o, double hz) { return run_kind(Kind::kLoopNull, o, hz); }
+const Register kR7{{"vpngw-outb", "worker loop, VPN gateway alone: plain -> ESP tunnel mode (vs raw IPsec-MB)", vpn_outb}};
+const Register kR8{{"vpngw-inb", "worker loop, VPN gateway alone: ESP tunnel mode -> plain", vpn_inb}};
+const Register kR9{{"forward", "worker loop, no role: classify, route, forward", forward}};
+const Register kR10{{"loop-null", "worker loop with an empty pipeline: rx, Ethernet, tx only", loop_null}};
 
 }  // namespace
 }  // namespace mipvpn::bench

@@ -21,6 +21,7 @@ struct Options {
   unsigned workers = 1;      /* worker lcores (appliance scenarios) */
   uint32_t sas = 16;         /* SA pairs of the combined appliance scenarios */
   bool json = false;
+  bool no_ring = false;      /* appliance scenarios: the stages alone, no DPDK */
 };
 
 struct Figure {
@@ -46,6 +47,7 @@ struct Result {
   /* Per packet from the CPU time the worker threads got (not wall time):
    * what a dedicated core would do, on a shared machine. */
   std::optional<Figure> worker_cpu;
+  bool no_ring = false;  /* measured with --no-ring: Pipeline::process only */
 };
 
 /* Cycles per packet to a Figure, at this TSC rate and packet size. */

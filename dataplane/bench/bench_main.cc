@@ -46,7 +46,7 @@ void usage(FILE* f) {
   std::fprintf(f,
                "usage: mipvpn-bench SCENARIO [--cipher NAME] [--size BYTES] [--burst N]\n"
                "                    [--packets N] [--rounds N] [--nodes N[k|M]] [--workers N] [--sas N]\n"
-               "                    [--json]\n"
+               "                    [--no-ring] [--json]\n"
                "  --cipher  aes-128-gcm|aes-256-gcm|aes-128-cbc-sha1|aes-256-cbc-sha1|\n"
                "            aes-128-cbc-sha256|aes-256-cbc-sha256|null-sha1|null-sha256\n"
                "  --size    inner IPv4 packet bytes (28..9000, default 1400)\n"
@@ -57,6 +57,8 @@ void usage(FILE* f) {
                "  --workers worker lcores of the appliance scenarios (1..8, default 1)\n"
                "  --sas     SA pairs of combined-inb/-outb, nodes spread over them (1..4096,\n"
                "            default 16)\n"
+               "  --no-ring worker-loop scenarios: ServerPipeline::process alone on prebuilt\n"
+               "            bursts (no EAL, no ports, no generator; runs under valgrind)\n"
                "scenarios:\n");
   for (const auto& s : scenarios()) std::fprintf(f, "  %-14s %s\n", s.name, s.help);
 }
@@ -101,6 +103,8 @@ int main(int argc, char** argv) {
     uint64_t v = 0;
     if (a == "--json") {
       o.json = true;
+    } else if (a == "--no-ring") {
+      o.no_ring = true;
     } else if (a == "--cipher") {
       o.cipher = value();
     } else if (a == "--size") {
@@ -184,6 +188,8 @@ int main(int argc, char** argv) {
     if (r.total_mpps) std::printf(",\"total_mpps\":%.3f", *r.total_mpps);
     if (r.packets_out) std::printf(",\"packets_out\":%llu", static_cast<unsigned long long>(*r.packets_out));
     if (r.dropped) std::printf(",\"dropped\":%llu", static_cast<unsigned long long>(*r.dropped));
+    if (r.no_ring) std::printf(",\"no_ring\":true");
+    if (r.nodes && r.cipher != "none") std::printf(",\"sas\":%u", o.sas);
     if (r.worker_cpu)
       std::printf(",\"worker_cpu\":{\"cycles_per_packet\":%.1f,\"mpps\":%.3f}",
                   r.worker_cpu->cycles_per_packet, r.worker_cpu->mpps);

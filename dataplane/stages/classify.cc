@@ -7,6 +7,7 @@
 #include "codec/natt.h"
 #include "codec/udp.h"
 #include "stages/icmp.h"
+#include "stages/ipv4_fast.h"
 
 namespace mipvpn {
 
@@ -93,7 +94,7 @@ void bind_bulk(const StageCtx& c, const BindingTable& bt, const uint16_t* idx, c
 
 void classify_burst(const StageCtx& c, const uint16_t* idx, uint16_t n) noexcept {
   uint16_t rest[kMaxBurst];   /* not to us: rules 2..5 */
-  Ipv4Addr dst[kMaxBurst];
+  Ipv4Addr* const dst = c.scr.a0.data();
   uint16_t nr = 0;
   for (uint16_t k = 0; k < n; ++k) {
     const uint16_t i = idx[k];
@@ -102,20 +103,23 @@ void classify_burst(const StageCtx& c, const uint16_t* idx, uint16_t n) noexcept
     s.inb = nullptr;
     s.outb = nullptr;
     s.bind = nullptr;
-    auto ip = ipv4_parse(cbytes(p.bytes()));
-    if (!ip) {
-      c.drop(i, stage_drop(ip.error()));
+    /* A header a stage verified or built in this call is not summed again. */
+    const Ipv4Check chk = s.hdr_ok ? Ipv4Check::kNoChecksum : Ipv4Check::kFull;
+    s.hdr_ok = false;
+    Ipv4Info ip;
+    if (const CodecError e = ipv4_parse_fast(cbytes(p.bytes()), chk, &ip); e != CodecError::kOk) {
+      c.drop(i, stage_drop(e));
       continue;
     }
-    p.data_len = ip->total_len;  /* cut Ethernet padding */
-    const uint8_t own = c.t.own(ip->dst);
+    p.data_len = ip.total_len;  /* cut Ethernet padding */
+    const uint8_t own = c.t.own(ip.dst);
     if (own) {
-      classify_local(c, i, *ip, own);
+      classify_local(c, i, ip, own);
       continue;
     }
     s.act = Action::kForward;
     rest[nr] = i;
-    dst[nr++] = ip->dst;
+    dst[nr++] = ip.dst;
   }
   if (nr == 0) return;
 
@@ -132,7 +136,7 @@ void classify_burst(const StageCtx& c, const uint16_t* idx, uint16_t n) noexcept
   /* Rule 4: x-HoA with an x-HA binding, for what is still unclaimed. */
   if (c.t.has(kRoleXha)) {
     uint16_t left[kMaxBurst];
-    Ipv4Addr ldst[kMaxBurst];
+    Ipv4Addr* const ldst = c.scr.a1.data();
     uint16_t nl = 0;
     for (uint16_t k = 0; k < nr; ++k) {
       if (c.st[rest[k]].act != Action::kForward) continue;

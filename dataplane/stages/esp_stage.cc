@@ -15,8 +15,9 @@ namespace {
  */
 template <class Key, class F>
 void by_sa(const StageCtx& c, const uint16_t* idx, uint16_t n, Key key, F&& f) noexcept {
-  bool taken[kMaxBurst] = {};
+  bool taken[kMaxBurst];
   uint16_t sub[kMaxBurst];
+  for (uint16_t k = 0; k < n; ++k) taken[k] = false;
   for (uint16_t k = 0; k < n; ++k) {
     if (taken[k]) continue;
     auto* const sa = key(c.st[idx[k]]);
@@ -58,6 +59,7 @@ inline size_t esp_drop_index(const PktView& p) noexcept {
 }  // namespace
 
 void esp_inb_stage(const StageCtx& c, EspEngine& eng, const uint16_t* idx, uint16_t n) noexcept {
+  if (n == 0) return;
   by_sa(c, idx, n, [](const PktState& s) { return s.inb; },
         [&](const InbSa& in, const uint16_t* sub, uint16_t m) {
           engine_group(
@@ -84,6 +86,7 @@ void esp_inb_stage(const StageCtx& c, EspEngine& eng, const uint16_t* idx, uint1
 }
 
 void esp_outb_stage(const StageCtx& c, EspEngine& eng, const uint16_t* idx, uint16_t n) noexcept {
+  if (n == 0) return;
   /* TTL first; refused packets leave the group. */
   uint16_t live[kMaxBurst];
   uint32_t len_in[kMaxBurst];  /* by burst index: for the tunnel MTU (icmp.h) */
@@ -112,7 +115,7 @@ void esp_outb_stage(const StageCtx& c, EspEngine& eng, const uint16_t* idx, uint
                   return;
                 }
                 icmp_after_esp(c, i, len_in[i], p.data_len, sa.suite().block);
-                c.again(i);
+                c.again_ok(i);  /* the engine built the outer header */
                 c.ctr.stage[static_cast<size_t>(Stage::kEspOutbound)]++;
               });
         });

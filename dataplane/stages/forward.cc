@@ -11,17 +11,17 @@ void forward_stage(const StageCtx& c, const uint16_t* idx, uint16_t n) noexcept 
     const uint16_t i = idx[k];
     PktView& p = *c.pkts[i];
     const Ipv4Addr dst(header_at<Ipv4Hdr>(p.data())->dst.host());
-    const Route* r = c.t.route_lookup(dst);
+    const StageTables::FwdRoute* r = c.t.fwd_lookup(dst);
     if (!r) {
       c.drop(i, StageDrop::kNoRoute);
       continue;
     }
-    if (!c.st[i].prot && c.t.port_internal(r->port)) {  /* RFC 4301 5.2 */
+    if (!c.st[i].prot && r->internal) {  /* RFC 4301 5.2 */
       c.drop(i, StageDrop::kUnprotected);
       continue;
     }
-    if (p.data_len > c.t.port_mtu(r->port)) {
-      icmp_too_big(c, i, c.t.port_mtu(r->port));  /* RFC 1191, RFC 2003 5.1 */
+    if (p.data_len > r->mtu) {
+      icmp_too_big(c, i, r->mtu);  /* RFC 1191, RFC 2003 5.1 */
       continue;
     }
     if (!ttl_once(p, c.st[i])) {  /* RFC 1812 5.3.1 */

@@ -229,14 +229,11 @@ void icmp_too_big(const StageCtx& c, uint16_t i, uint16_t port_mtu) noexcept {
   become_local(c, i, Stage::kIcmpError);
 }
 
-void icmp_before_encap(const StageCtx& c, uint16_t i) noexcept {
+/* icmp_before_encap (icmp.h) for a datagram of the user's with DF set. */
+void icmp_keep_head(const StageCtx& c, uint16_t i) noexcept {
   PktState& s = c.st[i];
-  if (s.encapped) return;
-  s.encapped = true;
-  if (s.local) return;
   const PktView& p = *c.pkts[i];
   const auto* h = header_at<Ipv4Hdr>(p.data());
-  if ((h->frag_off.host() & kIpv4FlagDf) == 0) return;
   IcmpQuote& q = c.icmp.quote[i];
   const size_t hl = size_t{h->ver_ihl & 0x0fu} * 4;
   q.len = static_cast<uint16_t>(std::min<size_t>({p.data_len, hl + 8, IcmpQuote::kMax}));
@@ -247,9 +244,9 @@ void icmp_before_encap(const StageCtx& c, uint16_t i) noexcept {
   s.quoted = true;
 }
 
-void icmp_after_esp(const StageCtx& c, uint16_t i, uint32_t len_in, uint32_t len_out,
-                    uint8_t align) noexcept {
-  if (!c.st[i].quoted) return;
+/* icmp_after_esp (icmp.h) for a packet whose head is kept. */
+void icmp_note_esp(const StageCtx& c, uint16_t i, uint32_t len_in, uint32_t len_out,
+                   uint8_t align) noexcept {
   IcmpQuote& q = c.icmp.quote[i];
   if (q.esp_n++ != 0) return;
   q.esp_in = static_cast<uint16_t>(len_in);

@@ -72,12 +72,28 @@ void icmp_error(const StageCtx& c, uint16_t i, uint8_t type, uint8_t code, uint1
  */
 void icmp_too_big(const StageCtx& c, uint16_t i, uint16_t port_mtu) noexcept;
 
+/* The slow halves of the two below (icmp.cc). */
+void icmp_keep_head(const StageCtx& c, uint16_t i) noexcept;
+void icmp_note_esp(const StageCtx& c, uint16_t i, uint32_t len_in, uint32_t len_out,
+                   uint8_t align) noexcept;
+
 /* An encapsulation stage is about to add a tunnel header to packet i: the
- * first time in this call, keep the head of the user datagram. */
-void icmp_before_encap(const StageCtx& c, uint16_t i) noexcept;
+ * first time in this call, keep the head of the user datagram (only a
+ * datagram with DF set can be the subject of "fragmentation needed";
+ * ours never are). Inline: the common case is one or two tests. */
+inline void icmp_before_encap(const StageCtx& c, uint16_t i) noexcept {
+  PktState& s = c.st[i];
+  if (s.encapped) return;
+  s.encapped = true;
+  if (s.local) return;
+  if ((header_at<Ipv4Hdr>(c.pkts[i]->data())->frag_off.host() & kIpv4FlagDf) == 0) return;
+  icmp_keep_head(c, i);
+}
 
 /* ESP outbound turned len_in bytes into len_out with payload alignment align. */
-void icmp_after_esp(const StageCtx& c, uint16_t i, uint32_t len_in, uint32_t len_out,
-                    uint8_t align) noexcept;
+inline void icmp_after_esp(const StageCtx& c, uint16_t i, uint32_t len_in, uint32_t len_out,
+                           uint8_t align) noexcept {
+  if (c.st[i].quoted) icmp_note_esp(c, i, len_in, len_out, align);
+}
 
 }  // namespace mipvpn

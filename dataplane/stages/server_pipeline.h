@@ -81,6 +81,7 @@ class ServerPipeline final : public Pipeline {
   IcmpRateLimit icmp_rl_;
   std::array<IcmpQuote, kMaxBurst> quote_;
   std::array<PktState, kMaxBurst> st_;
+  StageScratch scr_;
   std::array<std::array<uint16_t, kMaxBurst>, kActions> grp_;
 };
 

@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include <array>
 #include <cstdint>
 
 #include "codec/ipv4.h"
@@ -48,10 +49,20 @@ struct PktState {
                            * subject of an ICMP error (RFC 1812 4.3.2.7) */
   bool encapped = false;  /* a tunnel header was added in this call */
   bool quoted = false;    /* IcmpCtx::quote[i] holds the user datagram's head */
+  bool hdr_ok = false;    /* the header at data() was verified (checksum included)
+                           * or built by a stage since the last classification:
+                           * classify does not sum it again (it clears this) */
   Ipv4Addr via;           /* our tunnel endpoint that decapsulated it last */
   const InbSa* inb = nullptr;
   EspSa* outb = nullptr;
   const Binding* bind = nullptr;
+};
+
+/* Address lists a stage builds per burst, kept by the pipeline so that
+ * no stage zeroes 3 KiB of stack per call (Ipv4Addr zero-initialises).
+ * classify uses a0/a1, x-/i-MIP decap a0..a2; they never run nested. */
+struct StageScratch {
+  std::array<Ipv4Addr, kMaxBurst> a0, a1, a2;
 };
 
 struct StageCtx {
@@ -62,12 +73,18 @@ struct StageCtx {
   StageCounters& ctr;
   uint16_t& ip_id;  /* outer Identification of the tunnels we originate */
   IcmpCtx& icmp;
+  StageScratch& scr;
 
   void drop(uint16_t i, StageDrop d) const noexcept {
     st[i].act = Action::kDrop;
     st[i].drop = d;
   }
   void again(uint16_t i) const noexcept { st[i].act = Action::kAgain; }
+  /* Again, with a header known good (PktState::hdr_ok). */
+  void again_ok(uint16_t i) const noexcept {
+    st[i].act = Action::kAgain;
+    st[i].hdr_ok = true;
+  }
 };
 
 /*
@@ -80,7 +97,13 @@ struct StageCtx {
  */
 inline bool ttl_once(PktView& pkt, PktState& s) noexcept {
   if (s.ttl_done) return true;
-  if (ipv4_ttl_decrement(header_at<Ipv4Hdr>(pkt.data())) != CodecError::kOk) return false;
+  /* ipv4_ttl_decrement() inline: RFC 1624 eqn. 3 on the TTL/protocol word. */
+  Ipv4Hdr* h = header_at<Ipv4Hdr>(pkt.data());
+  if (h->ttl <= 1) return false;
+  const uint16_t old_word = static_cast<uint16_t>((h->ttl << 8) | h->proto);
+  h->ttl = static_cast<uint8_t>(h->ttl - 1);
+  h->csum = be16::from_host(csum_update16(h->csum.host(), old_word,
+                                          static_cast<uint16_t>(old_word - 0x100)));
   s.ttl_done = true;
   return true;
 }

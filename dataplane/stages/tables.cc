@@ -82,6 +82,39 @@ std::unique_ptr<const StageTables> StageTablesBuilder::build(std::string* err) c
   t->routes_ = routes_;
   std::stable_sort(t->routes_.begin(), t->routes_.end(),
                    [](const Route& a, const Route& b) { return a.dst.len > b.dst.len; });
+
+  /* What the workers' lookups read (tables.h). */
+  auto own = [&](Ipv4Addr a, uint8_t bit) {
+    for (auto& o : t->own_)
+      if (o.addr == a.host()) return void(o.bits = static_cast<uint8_t>(o.bits | bit));
+    t->own_.push_back({a.host(), bit});
+  };
+  for (Ipv4Addr a : t->xha_addrs_) own(a, kOwnXha);
+  for (Ipv4Addr a : t->iha_addrs_) own(a, kOwnIha);
+  if (t->has(kRoleVpnGw)) own(t->gw_addr_, kOwnGw);
+  for (Ipv4Addr a : t->port_addrs_) own(a, kOwnPort);
+  uint32_t scap = 8;
+  while (scap < 2 * t->spd_.size()) scap *= 2;
+  t->spd_slots_.assign(scap, StageTables::SpdSlot{});
+  t->spd_mask_ = scap - 1;
+  for (const SpdEntry& e : t->spd_) {  /* sorted: longest first, then as given */
+    const uint32_t mask = Ipv4Prefix::mask(e.dst.len), net = e.dst.addr.host() & mask;
+    if (t->spd_lens_.empty() || t->spd_lens_.back().len != e.dst.len)
+      t->spd_lens_.push_back({e.dst.len, mask});
+    uint32_t i = StageTables::spd_hash(net, e.dst.len) & t->spd_mask_;
+    for (;; i = (i + 1) & t->spd_mask_) {
+      StageTables::SpdSlot& sl = t->spd_slots_[i];
+      if (sl.sa == nullptr) {
+        sl = {net, e.dst.len, e.sa};
+        break;
+      }
+      if (sl.net == net && sl.len == e.dst.len) break;  /* a later duplicate never matches first */
+    }
+  }
+  for (const Route& r : t->routes_) {
+    t->route_keys_.push_back({r.dst.addr.host(), Ipv4Prefix::mask(r.dst.len)});
+    t->fwd_.push_back({r.next_hop, r.port, t->port_mtu(r.port), t->port_internal(r.port)});
+  }
   return t;
 }
 

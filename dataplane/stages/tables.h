@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "codec/hash.h"
 #include "codec/ipv4_addr.h"
 #include "crypto/esp.h"
 #include "ha/binding_table.h"
@@ -98,14 +99,12 @@ class StageTables {
   uint8_t roles() const noexcept { return roles_; }
   bool has(uint8_t role) const noexcept { return (roles_ & role) != 0; }
 
-  /* kOwn* bits for dst; addresses of disabled roles do not count. */
+  /* kOwn* bits for dst; addresses of disabled roles do not count. One
+   * flat list of distinct addresses with their bits merged (build()). */
   uint8_t own(Ipv4Addr dst) const noexcept {
-    uint8_t r = 0;
-    for (const Ipv4Addr& a : xha_addrs_) r |= a == dst ? kOwnXha : 0;
-    for (const Ipv4Addr& a : iha_addrs_) r |= a == dst ? kOwnIha : 0;
-    if (has(kRoleVpnGw) && gw_addr_ == dst) r |= kOwnGw;
-    for (const Ipv4Addr& a : port_addrs_) r |= a == dst ? kOwnPort : 0;
-    return r;
+    for (const OwnAddr& a : own_)
+      if (a.addr == dst.host()) return a.bits;
+    return 0;
   }
   Ipv4Addr xha_addr() const noexcept { return xha_addrs_.empty() ? Ipv4Addr() : xha_addrs_[0]; }
   Ipv4Addr iha_addr() const noexcept { return iha_addrs_.empty() ? Ipv4Addr() : iha_addrs_[0]; }
@@ -116,16 +115,36 @@ class StageTables {
 
   const InbSa* inbound_sa(uint32_t spi) const noexcept { return inb_.find(spi); }
 
-  /* Longest prefix first: the first match wins. */
+  /* Longest prefix first: the first match wins. One hash probe per
+   * distinct prefix length (longest first) on (dst & mask, length); the
+   * slot holds the first entry of that prefix in the sorted SPD, which is
+   * the one a walk of the SPD would stop at. */
   EspSa* spd_lookup(Ipv4Addr dst) const noexcept {
-    for (const SpdEntry& e : spd_)
-      if (e.dst.contains(dst)) return e.sa;
+    for (const SpdLen& l : spd_lens_) {
+      const uint32_t net = dst.host() & l.mask;
+      for (uint32_t i = spd_hash(net, l.len) & spd_mask_;; i = (i + 1) & spd_mask_) {
+        const SpdSlot& e = spd_slots_[i];
+        if (e.sa == nullptr) break;
+        if (e.net == net && e.len == l.len) return e.sa;
+      }
+    }
     return nullptr;
   }
   const Route* route_lookup(Ipv4Addr dst) const noexcept {
-    for (const Route& r : routes_)
-      if (r.dst.contains(dst)) return &r;
-    return nullptr;
+    const size_t k = first_match(route_keys_, dst);
+    return k < routes_.size() ? &routes_[k] : nullptr;
+  }
+  /* What forwarding reads of a route and its port, resolved at build(). */
+  struct FwdRoute {
+    Ipv4Addr next_hop;  /* 0.0.0.0: connected */
+    uint16_t port;
+    uint16_t mtu;       /* port_mtu(port) */
+    bool internal;      /* port_internal(port) */
+  };
+  /* route_lookup(dst) as forwarding needs it. */
+  const FwdRoute* fwd_lookup(Ipv4Addr dst) const noexcept {
+    const size_t k = first_match(route_keys_, dst);
+    return k < fwd_.size() ? &fwd_[k] : nullptr;
   }
   uint16_t port_mtu(uint16_t port) const noexcept { return port < mtu_.size() ? mtu_[port] : 0; }
   /* Unknown ports count as external. */
@@ -144,7 +163,42 @@ class StageTables {
  private:
   friend class StageTablesBuilder;
   StageTables() = default;
+
+  /* A prefix as the lookups test it: (dst ^ net) & mask == 0. */
+  struct PrefixKey {
+    uint32_t net, mask;
+  };
+  struct OwnAddr {
+    uint32_t addr;
+    uint8_t bits;
+  };
+  /* Index of the first key that holds dst, keys.size() if none. */
+  static size_t first_match(const std::vector<PrefixKey>& keys, Ipv4Addr dst) noexcept {
+    size_t k = 0;
+    for (; k < keys.size(); ++k)
+      if (((dst.host() ^ keys[k].net) & keys[k].mask) == 0) break;
+    return k;
+  }
+
+  struct SpdLen {
+    uint32_t len, mask;
+  };
+  struct SpdSlot {
+    uint32_t net = 0;
+    uint32_t len = 0;
+    EspSa* sa = nullptr;  /* nullptr: empty slot */
+  };
+  static uint32_t spd_hash(uint32_t net, uint32_t len) noexcept {
+    return fmix32(net ^ (len * 0x9e3779b9u));
+  }
+
   uint8_t roles_ = 0;
+  std::vector<OwnAddr> own_;               /* from the addresses below */
+  std::vector<PrefixKey> route_keys_;      /* parallel to routes_ */
+  std::vector<SpdLen> spd_lens_;           /* distinct lengths, longest first */
+  std::vector<SpdSlot> spd_slots_;         /* open addressing, load <= 1/2 */
+  uint32_t spd_mask_ = 0;
+  std::vector<FwdRoute> fwd_;                      /* parallel to routes_ */
   std::vector<Ipv4Addr> xha_addrs_, iha_addrs_, port_addrs_;
   Ipv4Addr gw_addr_;
   const BindingTable* xha_bind_ = nullptr;
