@@ -169,6 +169,7 @@ def inside(d):
     finally:
         for p in procs.values():
             end_group(p)
+        mipvpnd_util.remove_eal_dir(PREFIX)
 
 
 def run_inside(d, procs):
