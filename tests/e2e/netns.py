@@ -63,9 +63,11 @@ class Topology:
         return run(["ip", "netns", "exec", self.ns(name)] + cmd, check=check, timeout=timeout)
 
     def popen(self, name, cmd, log):
-        """Start cmd in namespace name, stdout and stderr to the file log."""
+        """Start cmd in namespace name, stdout and stderr to the file log,
+        in a session of its own: a signal to the test's process group
+        (meson's timeout) does not reach it; the test ends it."""
         return subprocess.Popen(["ip", "netns", "exec", self.ns(name)] + cmd, stdout=log,
-                                stderr=subprocess.STDOUT, text=True)
+                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
 
     @contextlib.contextmanager
     def enter(self, name):
@@ -76,14 +78,18 @@ class Topology:
             _setns(fd)
             yield
         finally:
-            _setns(self._home)
+            if self._home is not None:  # None: closed (a timeout's cleanup)
+                _setns(self._home)
             os.close(fd)
 
     def close(self):
+        """Delete every namespace; again is harmless."""
         for name in reversed(self.names):
             subprocess.run(["ip", "netns", "del", self.ns(name)], capture_output=True)
         self.names = []
-        os.close(self._home)
+        if self._home is not None:
+            os.close(self._home)
+            self._home = None
 
 
 def run(cmd, check=True, timeout=30):

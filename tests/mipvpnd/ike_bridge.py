@@ -22,6 +22,7 @@ usage: ike_bridge.py MIPVPND MIPVPNCTL   (root: namespaces, veth, TUN)
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -79,22 +80,76 @@ def ike_sa_init(spi, nonce):
 def main():
     if os.geteuid() != 0:
         sys.exit("FAIL this test needs root (network namespace, veth, TUN)")
+    # meson's timeout sends SIGTERM to the test's process group (this
+    # process and the inside one), SIGKILL 0.5 s later: as sys.exit, the
+    # finally blocks below end mipvpnd, tcpdump and the namespace.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("FAIL terminated"))
     if len(sys.argv) > 3 and sys.argv[3] == "--inside":
         inside(sys.argv[4])
         return
     d = tempfile.mkdtemp(prefix="mipvpn-ike-")
     sh("ip", "netns", "add", NS)
+    child = None
     try:
-        r = subprocess.run(["ip", "netns", "exec", NS, sys.executable, os.path.abspath(__file__), MIPVPND,
-                            MIPVPNCTL, "--inside", d], timeout=150)
-        if r.returncode != 0:
-            sys.exit(r.returncode)
+        child = subprocess.Popen(["ip", "netns", "exec", NS, sys.executable, os.path.abspath(__file__), MIPVPND,
+                                  MIPVPNCTL, "--inside", d])
+        try:
+            rc = child.wait(timeout=170)
+        except subprocess.TimeoutExpired:
+            sys.exit("FAIL the test inside the namespace took over 170 s")
+        if rc != 0:
+            sys.exit(rc)
     finally:
+        if child is not None and child.poll() is None:
+            # Terminated too: give its own finally blocks a moment, then end it.
+            try:
+                child.wait(timeout=0.3)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
         subprocess.run(["ip", "netns", "del", NS], capture_output=True)
         shutil.rmtree(d, ignore_errors=True)
 
 
+def end_group(proc):
+    """SIGKILL a child started in its own session, with what it started; reap it."""
+    if proc is not None and proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+
+
+def wait_tcpdump(dump, seconds=20):
+    """Until tcpdump says "listening on" (stderr): it captures from then on.
+    A thread keeps reading its stderr (returned lines), so it never blocks."""
+    lines = []
+    ready = threading.Event()
+
+    def read():
+        for line in iter(dump.stderr.readline, ""):
+            lines.append(line)
+            if "listening on" in line:
+                ready.set()
+        ready.set()
+    threading.Thread(target=read, daemon=True).start()
+    ready.wait(seconds)
+    check("tcpdump listening", dump.poll() is None and any("listening on" in x for x in lines), "".join(lines))
+    return lines
+
+
+def ctl_json(cmd):
+    """mipvpnctl --json CMD -> (its value, its stdout)."""
+    r = subprocess.run([MIPVPNCTL, "--file-prefix", PREFIX, "--json", cmd], capture_output=True, text=True,
+                       timeout=30)
+    check("mipvpnctl " + cmd, r.returncode == 0, r.stdout + r.stderr)
+    return json.loads(r.stdout)["/mipvpn/" + cmd], r.stdout
+
+
 def wait_for(what, cond, proc, out, seconds=20):
+    """Poll cond() up to `seconds`; FAIL with mipvpnd's output when it does
+    not hold in time or mipvpnd exits."""
     end = time.time() + seconds
     while time.time() < end:
         if cond():
@@ -108,6 +163,16 @@ def wait_for(what, cond, proc, out, seconds=20):
 
 
 def inside(d):
+    procs = {}
+    try:
+        run_inside(d, procs)
+    finally:
+        for p in procs.values():
+            end_group(p)
+        mipvpnd_util.remove_eal_dir(PREFIX)
+
+
+def run_inside(d, procs):
     import socket
     from scapy.all import IP, UDP, Ether, Raw, rdpcap, wrpcap
 
@@ -127,9 +192,12 @@ def inside(d):
         s.bind((GW, port))
         s.settimeout(10)
         socks[port] = s
-    dump = subprocess.Popen(["tcpdump", "-i", TAP, "-n", "-U", "-w", d + "/tun.pcap", "udp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.5)  # tcpdump attached
+    # --immediate-mode: each packet reaches the file when captured (else the
+    # capture ring holds a block up to its timeout, lost if tcpdump ends first).
+    dump = subprocess.Popen(["tcpdump", "-i", TAP, "-n", "-U", "--immediate-mode", "-w", d + "/tun.pcap", "udp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    procs["tcpdump"] = dump
+    wait_tcpdump(dump)
 
     # Wire -> host: what the port reads as soon as it starts.
     init500 = ike_sa_init(b"\x11" * 8, bytes(range(32)))
@@ -145,11 +213,13 @@ def inside(d):
     check("check", r.returncode == 0, r.stdout + r.stderr)
 
     proc = subprocess.Popen([MIPVPND, "-c", conf, "--idle-sleep-us", "200"], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    procs["mipvpnd"] = proc
     out = []
     reader = threading.Thread(target=lambda: out.extend(iter(proc.stdout.readline, "")), daemon=True)
     reader.start()
-    wait_for("mipvpnd did not start", lambda: any("running" in line for line in out), proc, out)
+    wait_for("mipvpnd did not start", lambda: any("mipvpnd: running" in line for line in out), proc, out,
+             seconds=60)
     check("bridged", any(("bridged to interface " + TAP) in line for line in out), "".join(out))
     mtu = open("/sys/class/net/%s/mtu" % TAP).read().strip()
     check("tun mtu", mtu == "1400", mtu)
@@ -168,22 +238,28 @@ def inside(d):
     socks[4500].sendto(resp4500, (PEER, 4500))
     socks[5353].sendto(b"not ike at all" * 4, (PEER, 53))                  # not_ike_port
     socks[4500].sendto(bytes.fromhex("00001001") + bytes(60), (PEER, 4500))  # ESP-in-UDP: not_ike
-    time.sleep(1.5)
 
-    stats = subprocess.run([MIPVPNCTL, "--file-prefix", PREFIX, "--json", "stats"], capture_output=True,
-                           text=True, timeout=30)
-    check("mipvpnctl stats", stats.returncode == 0, stats.stdout + stats.stderr)
-    ike = json.loads(stats.stdout)["/mipvpn/stats"].get("ike", {})
+    # The control thread reads the TUN on its ticks: poll until it has
+    # taken all four (up to 20 s on a loaded machine), then check.
+    end = time.time() + 20
+    while True:
+        st, stats = ctl_json("stats")
+        ike = st.get("ike", {})
+        dr, drops = ctl_json("drops")
+        tap_drops = dr.get("ike_tap", {})
+        if (ike.get("ike_from_host", 0) >= 2 and tap_drops.get("not_ike_port", 0) >= 1 and
+                tap_drops.get("not_ike", 0) >= 1) or time.time() > end:
+            break
+        time.sleep(0.1)
     check("stats ike", ike.get("ike_to_host") == 2 and ike.get("ike_from_host") == 2 and
-          ike.get("ike_tap_drop", 0) >= 2, stats.stdout)
-    drops = subprocess.run([MIPVPNCTL, "--file-prefix", PREFIX, "--json", "drops"], capture_output=True,
-                           text=True, timeout=30)
-    tap_drops = json.loads(drops.stdout)["/mipvpn/drops"].get("ike_tap", {})
-    check("drops ike_tap", tap_drops.get("not_ike_port") == 1 and tap_drops.get("not_ike") == 1, drops.stdout)
+          ike.get("ike_tap_drop", 0) >= 2, stats)
+    check("drops ike_tap", tap_drops.get("not_ike_port") == 1 and tap_drops.get("not_ike") == 1, drops)
 
     dump.terminate()
     dump.wait(timeout=10)
+    del procs["tcpdump"]
     summary = stop_daemon_threaded(proc, reader, out)
+    del procs["mipvpnd"]
 
     # What the TUN carried towards the host: the datagrams as they arrived.
     tun = [bytes(p) for p in rdpcap(d + "/tun.pcap")]

@@ -25,7 +25,7 @@ import threading
 import time
 
 import mipvpnd_util  # noqa: E402
-from mipvpnd_util import check  # noqa: E402
+from mipvpnd_util import check, remove_eal_dir, telemetry  # noqa: E402
 
 MIPVPND = os.path.abspath(sys.argv[1])
 CHARON, SWANCTL = "/usr/lib/ipsec/charon", shutil.which("swanctl")
@@ -38,6 +38,34 @@ GW, PEER = "198.51.100.11", "198.51.100.20"
 INNER_A, INNER_B = "10.1.0.1", "10.99.0.5"
 DAEMON_OUT = []
 PSK = "mipvpn-ike-bridge-test-secret"
+TERMINATED = []
+
+
+def on_sigterm(*_):
+    """meson's timeout: SIGTERM to the test's process group, SIGKILL 0.5 s
+    later. As sys.exit, the finally block in main() ends the children (in
+    their own sessions, so only it ends them) and deletes the namespaces."""
+    TERMINATED.append(1)
+    sys.exit("FAIL terminated")
+
+
+def end_group(p, graceful):
+    """End a child started in its own session with what it started:
+    SIGTERM and a bounded wait when graceful, else SIGKILL at once."""
+    if p.poll() is not None:
+        return
+    if graceful:
+        try:
+            os.killpg(p.pid, signal.SIGTERM)
+            p.wait(timeout=10)
+            return
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    p.wait()
 
 
 def sh(*cmd):
@@ -102,7 +130,7 @@ def start_charon(d, who, netns):
     env = dict(os.environ, STRONGSWAN_CONF="%s/%s.strongswan.conf" % (d, who))
     return subprocess.Popen(["ip", "netns", "exec", netns, "unshare", "-m", "sh", "-c",
                              "mount -t tmpfs tmpfs /run && exec %s" % CHARON],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
 def swanctl(d, who, *args, rc_ok=True, timeout=30):
@@ -126,6 +154,7 @@ def main():
     if not os.path.exists(CHARON) or SWANCTL is None:
         sys.exit("FAIL strongSwan (strongswan-charon, strongswan-swanctl, libcharon-extra-plugins) "
                  "is not installed: the peer of this test cannot run")
+    signal.signal(signal.SIGTERM, on_sigterm)
     d = tempfile.mkdtemp(prefix="mipvpn-ikec-")
     procs = []
     ok = False
@@ -133,22 +162,18 @@ def main():
         run(d, procs)
         ok = True
     finally:
+        # Terminated: no time to be gentle (SIGKILL follows in 0.5 s).
         for p in procs:
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+            end_group(p, graceful=not TERMINATED)
+        for n in (NS_A, NS_B):
+            subprocess.run(["ip", "netns", "del", n], capture_output=True)
+        remove_eal_dir(PREFIX)
         if not ok:
-            time.sleep(1)
             print("--- mipvpnd ---\n" + "".join(DAEMON_OUT))
             for who in ("a", "b"):
                 if os.path.exists("%s/%s.log" % (d, who)):
                     print("--- charon %s log (tail) ---" % who)
                     print("".join(open("%s/%s.log" % (d, who)).readlines()[-40:]))
-        for n in (NS_A, NS_B):
-            subprocess.run(["ip", "netns", "del", n], capture_output=True)
         shutil.rmtree(d, ignore_errors=True)
 
 
@@ -176,18 +201,17 @@ def run(d, procs):
             ' mac = "%s"; } );' % (GW, OUT_MAC),
             'vpngw = { address = "%s"; };' % GW,
             'ike = { tap = "%s"; };' % TAP,
-            "telemetry = false;",
         ]) + "\n")
     daemon = subprocess.Popen(["ip", "netns", "exec", NS_A, MIPVPND, "-c", conf, "--idle-sleep-us", "200"],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     procs.append(daemon)
     out = DAEMON_OUT
     reader = threading.Thread(target=lambda: out.extend(iter(daemon.stdout.readline, "")), daemon=True)
     reader.start()
-    end = time.time() + 20
-    while time.time() < end and not any("running" in line for line in out) and daemon.poll() is None:
+    end = time.time() + 60  # EAL start-up under ASan on a loaded machine
+    while time.time() < end and not any("mipvpnd: running" in line for line in out) and daemon.poll() is None:
         time.sleep(0.1)
-    check("mipvpnd running", any("running" in line for line in out), "".join(out))
+    check("mipvpnd running", any("mipvpnd: running" in line for line in out), "".join(out))
 
     # The host side of the bridge (docs/ike.md).
     ns(NS_A, "ip", "addr", "add", GW + "/32", "dev", TAP)
@@ -221,9 +245,21 @@ def run(d, procs):
     ns(NS_A, "ip", "route", "replace", INNER_B + "/32", "dev", "ipsec0", "src", INNER_A)
     ns(NS_A, sys.executable, "-c", "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
        "s.bind(('%s', 0)); [s.sendto(b'inner datagram', ('%s', 9)) for _ in range(2)]" % (INNER_A, INNER_B))
-    time.sleep(1)
+    # The control thread refuses that ESP when it reads the TUN: wait for
+    # its counter (telemetry), up to 20 s on a loaded machine.
+    end = time.time() + 20
+    not_ike = 0
+    while time.time() < end:
+        try:
+            not_ike = telemetry(PREFIX, "/mipvpn/drops").get("ike_tap", {}).get("not_ike", 0)
+        except (OSError, ValueError, KeyError, AttributeError):
+            pass
+        if not_ike >= 1:
+            break
+        time.sleep(0.1)
+    check("host esp refused (telemetry)", not_ike >= 1, "not_ike %d" % not_ike)
 
-    daemon.send_signal(signal.SIGTERM)
+    os.killpg(daemon.pid, signal.SIGTERM)
     try:
         daemon.wait(timeout=20)
     except subprocess.TimeoutExpired:

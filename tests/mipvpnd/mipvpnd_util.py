@@ -23,9 +23,10 @@ def pcap_port(d, name, n, addr, mac, internal):
         name, dev, addr, mac, "true" if internal else "false")
 
 
-def stop_daemon(proc):
+def stop_daemon(proc, log=None):
     """SIGTERM a running mipvpnd, wait for it (bounded), print its output,
-    check it exited 0; returns the output."""
+    check it exited 0; returns the output (from the file log when it
+    writes one, else from its stdout pipe)."""
     import signal
     import subprocess
     proc.send_signal(signal.SIGTERM)
@@ -33,21 +34,153 @@ def stop_daemon(proc):
         out, _ = proc.communicate(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
+        proc.wait()
         sys.exit("FAIL mipvpnd did not stop on SIGTERM")
+    if log:
+        with open(log) as f:
+            out = f.read()
     print(out)
     check("exit", proc.returncode == 0, "rc %d" % proc.returncode)
     return out
 
 
-def run_daemon(mipvpnd, conf, seconds=3):
-    """Run mipvpnd -c conf for a few seconds (net_pcap ports read their
-    files once; the control thread answers within a tick), then stop it."""
+def conf_prefix(conf):
+    """The EAL file prefix (--file-prefix=...) in the eal list of a mipvpnd
+    configuration file, or None."""
+    import re
+    with open(conf) as f:
+        m = re.search(r"--file-prefix=([^\"\s,;\]]+)", f.read())
+    return m.group(1) if m else None
+
+
+def conf_telemetry(conf):
+    """Whether a mipvpnd configuration file leaves telemetry on (the default)."""
+    import re
+    with open(conf) as f:
+        return re.search(r"(^|[\s;{])telemetry\s*=\s*false", f.read()) is None
+
+
+def pcap_frames(path):
+    """The number of records in a pcap file (0 when it is missing or unreadable)."""
+    import struct
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return 0
+    if len(data) < 24:
+        return 0
+    magic = data[:4]
+    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+        end = "<"
+    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+        end = ">"
+    else:
+        return 0
+    n, off = 0, 24
+    while off + 16 <= len(data):
+        off += 16 + struct.unpack(end + "I", data[off + 8:off + 12])[0]
+        n += 1
+    return n
+
+
+def conf_rx_frames(conf):
+    """The frames that the net_pcap ports of a configuration will read: the
+    records of every rx_pcap file it names."""
+    import re
+    with open(conf) as f:
+        return sum(pcap_frames(p) for p in re.findall(r"rx_pcap=([^,\"]+)", f.read()))
+
+
+def wait_line(proc, log, line, timeout=60):
+    """Until `line` appears in the file log that proc writes; FAIL with the
+    output when proc exits first or after timeout s."""
+    import time
+    end = time.time() + timeout
+    while True:
+        with open(log) as f:
+            out = f.read()
+        if line in out:
+            return
+        if proc.poll() is not None:
+            sys.exit("FAIL mipvpnd exited %d before '%s':\n%s" % (proc.returncode, line, out))
+        if time.time() > end:
+            proc.kill()
+            proc.wait()
+            sys.exit("FAIL no '%s' from mipvpnd in %d s:\n%s" % (line, timeout, out))
+        time.sleep(0.05)
+
+
+def settle_key(st):
+    """What changes while the daemon still works on what it was given: the
+    ports' received and punted frames and the control thread's counters."""
+    ports = st.get("ports", {})
+    return (ports.get("rx"), ports.get("punted"), tuple(sorted(st.get("control", {}).items())))
+
+
+def wait_settled(prefix, proc, log, frames=None, strict=True, quiet=0.5, timeout=60):
+    """Poll /mipvpn/stats until ports.rx has reached `frames` (when given)
+    and nothing in settle_key() changed for `quiet` s. When the count is
+    not reached (strict False: a count derived from the input files), a
+    daemon quiet for 5 s is taken as done. Returns the last stats."""
+    import time
+    end = time.time() + timeout
+    last, since, st = None, time.time(), None
+    while True:
+        if proc.poll() is not None:
+            with open(log) as f:
+                sys.exit("FAIL mipvpnd exited %d while running:\n%s" % (proc.returncode, f.read()))
+        try:
+            st = telemetry(prefix, "/mipvpn/stats")
+        except (OSError, ValueError, KeyError):
+            st = None
+        now = time.time()
+        if isinstance(st, dict):
+            key = settle_key(st)
+            if key != last:
+                last, since = key, now
+            reached = frames is None or (key[0] or 0) >= frames
+            if now - since >= quiet and (reached or (not strict and now - since >= 5)):
+                if not reached:
+                    print("note: mipvpnd took %s of %d frames" % (key[0], frames))
+                return st
+        if now > end:
+            proc.kill()
+            proc.wait()
+            with open(log) as f:
+                sys.exit("FAIL mipvpnd did not settle (%s frames wanted): %s\n%s" % (frames, st, f.read()))
+        time.sleep(0.1)
+
+
+def run_daemon(mipvpnd, conf, seconds=3, frames=None):
+    """Run mipvpnd -c conf on net_pcap ports that read their files once,
+    until it has taken them and answered, then stop it (SIGTERM, exit 0);
+    returns its whole output. It runs until its "running" line (up to 60 s:
+    EAL start-up is slow under ASan), then until telemetry shows ports.rx at
+    `frames` (default: the records of the rx_pcap files the configuration
+    names) and the rx, punt and control counters still for 0.5 s. With
+    `telemetry = false` in conf it runs `seconds` after the running line."""
     import subprocess
     import time
-    proc = subprocess.Popen([mipvpnd, "-c", conf, "--idle-sleep-us", "200"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    time.sleep(seconds)
-    return stop_daemon(proc)
+    log = conf + ".log"
+    with open(log, "w") as logf:
+        proc = subprocess.Popen([mipvpnd, "-c", conf, "--idle-sleep-us", "200"],
+                                stdout=logf, stderr=subprocess.STDOUT, text=True)
+    prefix = conf_prefix(conf)
+    try:
+        wait_line(proc, log, "mipvpnd: running")
+        if prefix and conf_telemetry(conf):
+            strict = frames is not None
+            wait_settled(prefix, proc, log, frames if strict else conf_rx_frames(conf), strict)
+        else:
+            time.sleep(seconds)
+        return stop_daemon(proc, log)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if prefix:
+            remove_eal_dir(prefix)
 
 
 def mip_ext(t, data):
@@ -122,7 +255,6 @@ class LiveNet:
     it with its links."""
 
     def __init__(self, names):
-        import ctypes
         import os
         import signal
         import subprocess
@@ -132,15 +264,28 @@ class LiveNet:
         self.ns = "mvg%d" % os.getpid()
         self.names = list(names)
         subprocess.run(["ip", "netns", "add", self.ns], check=True)
+        try:
+            self._setup()
+        except BaseException:
+            # Whatever failed (an ip command, setns, sys.exit): no namespace left behind.
+            self.close()
+            raise
+
+    def _setup(self):
+        """The veth pairs, the calling thread into the namespace, the links up."""
+        import ctypes
+        import os
+        import subprocess
         for i, _ in enumerate(self.names):
             inner, outer = "md%d" % i, "ms%d" % i
             subprocess.run(["ip", "-n", self.ns, "link", "add", inner, "type", "veth", "peer", "name", outer],
                            check=True)
         libc = ctypes.CDLL(None, use_errno=True)
         fd = os.open("/run/netns/" + self.ns, os.O_RDONLY)
-        if libc.setns(fd, 0x40000000) != 0:  # CLONE_NEWNET
-            sys.exit("FAIL setns: errno %d" % ctypes.get_errno())
+        rc = libc.setns(fd, 0x40000000)  # CLONE_NEWNET
         os.close(fd)
+        if rc != 0:
+            sys.exit("FAIL setns: errno %d" % ctypes.get_errno())
         for i, _ in enumerate(self.names):
             for dev in ("md%d" % i, "ms%d" % i):
                 # No IPv6 (router solicitations, MLD): the ports see only what the test sends.
@@ -211,7 +356,8 @@ class LiveDaemon:
         self.logf = open(self.log, "w")
         self.proc = subprocess.Popen([mipvpnd, "-c", conf, "--idle-sleep-us", "100"],
                                      stdout=self.logf, stderr=subprocess.STDOUT, text=True)
-        for _ in range(200):
+        end = time.time() + 60  # EAL start-up under ASan on a loaded machine
+        while time.time() < end:
             if self.proc.poll() is not None:
                 sys.exit("FAIL mipvpnd exited %d at start:\n%s" % (self.proc.returncode, self.output()))
             try:
@@ -249,10 +395,25 @@ class LiveDaemon:
     def wait_rx(self, n, timeout=10):
         """Until the ports took n frames in all and the control thread has
         handled every punt (nothing left in the punt rings)."""
-        import time
         self.wait("%d frames received" % n, lambda st: st["ports"]["rx"] >= n, timeout)
-        time.sleep(0.2)  # the control thread's next ticks
-        return self.stats()
+        return self.settle(timeout)
+
+    def settle(self, timeout=10):
+        """Until two /mipvpn/stats reads 0.2 s apart show the same ports.rx,
+        ports.punted and control counters (the control thread has handled
+        what was punted); returns the last stats."""
+        import time
+        end = time.time() + timeout
+        prev = self.stats()
+        while True:
+            time.sleep(0.2)
+            st = self.stats()
+            if settle_key(st) == settle_key(prev):
+                return st
+            if time.time() > end:
+                self.kill()
+                sys.exit("FAIL mipvpnd did not settle: %s\n%s" % (st, self.output()[-5000:]))
+            prev = st
 
     def stop(self, show=60):
         """SIGTERM, wait (bounded), print the last `show` lines of its
