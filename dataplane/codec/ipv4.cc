@@ -72,18 +72,8 @@ Parsed<Ipv4Info> ipv4_parse(cbytes pkt, Ipv4Check check) noexcept {
 }
 
 void ipv4_build(bytes out, const Ipv4Build& b) noexcept {
-  auto* h = header_at<Ipv4Hdr>(out.data());
-  h->ver_ihl = 0x45;
-  h->tos = b.tos;
-  h->total_len = be16::from_host(b.total_len);
-  h->id = be16::from_host(b.id);
-  h->frag_off = be16::from_host(b.df ? kIpv4FlagDf : 0);
-  h->ttl = b.ttl;
-  h->proto = b.proto;
-  h->csum = be16{};
-  h->src = be32::from_host(b.src.host());
-  h->dst = be32::from_host(b.dst.host());
-  h->csum = be16::from_host(ip_checksum(out.first(kIpv4HdrLen)));
+  ipv4_fill(out.data(), b);
+  header_at<Ipv4Hdr>(out.data())->csum = be16::from_host(ip_checksum(out.first(kIpv4HdrLen)));
 }
 
 CodecError ipv4_ttl_decrement(Ipv4Hdr* h) noexcept {

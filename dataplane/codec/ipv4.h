@@ -79,6 +79,22 @@ struct Ipv4Build {
   bool df = false;
 };
 
+/* The 20 bytes of b at out, checksum field 0 (ipv4_build sums it;
+ * stages/ipv4_fast.h has an inline sum for the hot path). */
+inline void ipv4_fill(std::byte* out, const Ipv4Build& b) noexcept {
+  auto* h = header_at<Ipv4Hdr>(out);
+  h->ver_ihl = 0x45;
+  h->tos = b.tos;
+  h->total_len = be16::from_host(b.total_len);
+  h->id = be16::from_host(b.id);
+  h->frag_off = be16::from_host(b.df ? kIpv4FlagDf : 0);
+  h->ttl = b.ttl;
+  h->proto = b.proto;
+  h->csum = be16{};
+  h->src = be32::from_host(b.src.host());
+  h->dst = be32::from_host(b.dst.host());
+}
+
 /* Write a 20-byte header with its checksum at out (out.size() >= 20). */
 void ipv4_build(bytes out, const Ipv4Build& b) noexcept;
 

@@ -64,17 +64,7 @@ inline CodecError ipv4_parse_fast(cbytes pkt, Ipv4Check check, Ipv4Info* out) no
 /* ipv4_build() (codec/ipv4.h) with the checksum summed as above: the
  * same 20 bytes at out. */
 inline void ipv4_build_fast(std::byte* out, const Ipv4Build& b) noexcept {
-  auto* h = header_at<Ipv4Hdr>(out);
-  h->ver_ihl = 0x45;
-  h->tos = b.tos;
-  h->total_len = be16::from_host(b.total_len);
-  h->id = be16::from_host(b.id);
-  h->frag_off = be16::from_host(b.df ? kIpv4FlagDf : 0);
-  h->ttl = b.ttl;
-  h->proto = b.proto;
-  h->csum = be16{};
-  h->src = be32::from_host(b.src.host());
-  h->dst = be32::from_host(b.dst.host());
+  ipv4_fill(out, b);
   const uint16_t c = static_cast<uint16_t>(~ipv4_sum20(out));
   std::memcpy(out + 10, &c, sizeof(c));
 }
