@@ -161,8 +161,10 @@ std::vector<EspSa*> uniq(const std::vector<EspSa*>& v) {
 
 /* Outbound: multi vs per-SA on the same SAs, counters and sequence
  * numbers rewound in between. Returns the multi call's packets. */
+template <class Multi = decltype(&esp_outb_process_multi)>
 std::vector<TestPkt> outb_compare(EspEngine& eng, const std::vector<EspSa*>& sa_of,
-                                  const std::vector<TestPkt>& in, Outcome* out = nullptr) {
+                                  const std::vector<TestPkt>& in, Outcome* out = nullptr,
+                                  Multi multi = esp_outb_process_multi) {
   const auto sas = uniq(sa_of);
   std::vector<uint64_t> seq0;
   std::vector<EspSaStats> st0;
@@ -171,7 +173,7 @@ std::vector<TestPkt> outb_compare(EspEngine& eng, const std::vector<EspSa*>& sa_
     st0.push_back(s->impl()->stats);
   }
   std::vector<TestPkt> pm(in), pr(in);
-  const Outcome m = run_multi(esp_outb_process_multi, eng, sa_of, pm);
+  const Outcome m = run_multi(multi, eng, sa_of, pm);
   std::vector<uint64_t> seq_m;
   std::vector<EspSaStats> st_m;
   for (size_t k = 0; k < sas.size(); ++k) {
@@ -191,10 +193,12 @@ std::vector<TestPkt> outb_compare(EspEngine& eng, const std::vector<EspSa*>& sa_
 }
 
 /* Inbound: multi on the `a` twins, per-SA on the `b` twins. */
+template <class Multi = decltype(&esp_inb_process_multi)>
 Outcome inb_compare(EspEngine& eng, const std::vector<EspSa*>& sa_a,
-                    const std::vector<EspSa*>& sa_b, const std::vector<TestPkt>& in) {
+                    const std::vector<EspSa*>& sa_b, const std::vector<TestPkt>& in,
+                    Multi multi = esp_inb_process_multi) {
   std::vector<TestPkt> pm(in), pr(in);
-  const Outcome m = run_multi(esp_inb_process_multi, eng, sa_a, pm);
+  const Outcome m = run_multi(multi, eng, sa_a, pm);
   const Outcome r = run_ref(esp_inb_process, eng, sa_b, pr);
   expect_same(m, r, "inbound");
   const auto ua = uniq(sa_a), ub = uniq(sa_b);
@@ -455,6 +459,58 @@ TEST(EspMulti, BurstsLongerThanScratchRoundTrip) {
   for (size_t i = 0; i < good.size(); ++i) {
     EXPECT_TRUE(r.ok[i]) << i;
     EXPECT_EQ(r.bytes[i], ginner[i]) << i;
+  }
+}
+
+/* The grouped entry points, called as a stage does: the SAs' runs of
+ * packets and their counts (computed here from sa_of_pkt, which must hold
+ * each SA's packets together). */
+template <uint16_t (*Grouped)(EspEngine&, EspSa* const*, const uint16_t*, uint16_t, PktView**,
+                              uint16_t) noexcept>
+uint16_t as_grouped(EspEngine& eng, EspSa* const* sa_of_pkt, PktView** pkts, uint16_t n) noexcept {
+  std::vector<EspSa*> sas;
+  std::vector<uint16_t> cnt;
+  for (uint16_t i = 0; i < n; ++i) {
+    if (sas.empty() || sas.back() != sa_of_pkt[i]) {
+      sas.push_back(sa_of_pkt[i]);
+      cnt.push_back(0);
+    }
+    ++cnt.back();
+  }
+  return Grouped(eng, sas.data(), cnt.data(), static_cast<uint16_t>(sas.size()), pkts, n);
+}
+
+TEST(EspMulti, GroupedEntryPointsAsAStageCallsThem) {
+  auto eng = test::engine();
+  auto sets = make_sets(all_formats());
+  for (size_t n : {size_t{40}, size_t{300}}) {  /* 300: longer than the scratch */
+    Burst b = mixed(n, sets.a.size(), static_cast<uint32_t>(n), true);
+    /* SA by SA, arrival order inside each */
+    std::vector<size_t> ord(n);
+    for (size_t i = 0; i < n; ++i) ord[i] = i;
+    std::stable_sort(ord.begin(), ord.end(), [&](size_t x, size_t y) { return b.sa[x] < b.sa[y]; });
+    Burst g;
+    for (size_t i : ord) {
+      g.pk.push_back(b.pk[i]);
+      g.sa.push_back(b.sa[i]);
+    }
+    g.pk[n / 2].data()[0] = 0x55;  /* one refused */
+    Outcome m;
+    std::vector<TestPkt> enc = outb_compare(*eng, outs(sets, g.sa), g.pk, &m,
+                                            as_grouped<esp_outb_process_grouped>);
+    EXPECT_EQ(static_cast<size_t>(std::count(m.ok.begin(), m.ok.end(), true)), n - 1);
+    std::vector<TestPkt> good;
+    std::vector<size_t> gsa;
+    for (size_t i = 0; i < n; ++i)
+      if (m.ok[i]) {
+        good.push_back(enc[i]);
+        gsa.push_back(g.sa[i]);
+      }
+    good[3].data()[good[3].v.data_len - 1] ^= 1;  /* one forged */
+    const Outcome r = inb_compare(*eng, ins(sets.a, gsa), ins(sets.b, gsa), good,
+                                  as_grouped<esp_inb_process_grouped>);
+    EXPECT_EQ(static_cast<size_t>(std::count(r.ok.begin(), r.ok.end(), true)), n - 2);
+    EXPECT_EQ(r.drop[3], static_cast<uint16_t>(EspDrop::kAuthFailed));
   }
 }
 
