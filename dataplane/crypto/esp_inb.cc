@@ -436,9 +436,9 @@ uint16_t inb_burst(EspEngine& eng, const EspSaHot& h, PktView** pkts, uint16_t n
  * packet order; what is left of an SA (an ESN wrap, a full manager) goes
  * on piece by piece as in the single-SA call. The windows are the SAs'
  * own, so the order between SAs changes nothing. On return the scratch's
- * bad[] is by position in pkts.
+ * bad[] is by position in pkts; false when no packet is bad.
  */
-void inb_groups(EspEngine& eng, EspSa* const* sas, const uint16_t* cnt, uint16_t ng,
+bool inb_groups(EspEngine& eng, EspSa* const* sas, const uint16_t* cnt, uint16_t ng,
                 PktView** pkts) noexcept {
   EspScratch& sc = eng.scratch();
   InbRes res[kMaxBurst];
@@ -487,11 +487,18 @@ void inb_groups(EspEngine& eng, EspSa* const* sas, const uint16_t* cnt, uint16_t
     }
     failed = q.failed;
   }
+  bool any_bad = failed;
   uint16_t b = 0;
-  for (uint16_t g = 0; g < ng; b = static_cast<uint16_t>(b + cnt[g++]))
-    if (!skip[g])
-      inb_count(*sas[g]->impl()->hot.stats, sc, pkts + b, cnt[g], b, res[g].any_bad | failed,
-                res[g].bytes);
+  for (uint16_t g = 0; g < ng; b = static_cast<uint16_t>(b + cnt[g++])) {
+    if (skip[g]) {
+      any_bad = true;
+      continue;
+    }
+    any_bad |= res[g].any_bad;
+    inb_count(*sas[g]->impl()->hot.stats, sc, pkts + b, cnt[g], b, res[g].any_bad | failed,
+              res[g].bytes);
+  }
+  return any_bad;
 }
 
 /* A mixed burst (n <= kMaxBurst): split by SA, then as grouped; burst
@@ -500,7 +507,7 @@ uint16_t inb_multi(EspEngine& eng, EspSa* const* sa_of_pkt, PktView** pkts, uint
   EspGroups gr;
   const uint16_t ng = gr.split(sa_of_pkt, pkts, n);
   if (ng <= 1) return ng == 0 ? 0 : esp_inb_process(eng, *gr.sas[0], pkts, n);
-  inb_groups(eng, gr.sas, gr.cnt, ng, gr.grp);
+  if (!inb_groups(eng, gr.sas, gr.cnt, ng, gr.grp)) [[likely]] return n;
   const EspScratch& sc = eng.scratch();
   bool bad[kMaxBurst];
   for (uint16_t i = 0; i < n; ++i) bad[i] = sc.bad[gr.pos[i]];
@@ -536,7 +543,7 @@ uint16_t esp_inb_process_grouped(EspEngine& eng, EspSa* const* sas, const uint16
     return esp_groups_one_by_one(sas, cnt, ng, pkts, [&](EspSa& sa, PktView** p, uint16_t c) {
       return esp_inb_process(eng, sa, p, c);
     });
-  inb_groups(eng, sas, cnt, ng, pkts);
+  if (!inb_groups(eng, sas, cnt, ng, pkts)) [[likely]] return n;
   return move_bad_to_tail(pkts, n, eng.scratch().bad);
 }
 

@@ -457,9 +457,9 @@ uint16_t outb_burst(EspEngine& eng, EspSaHot& h, PktView** pkts, uint16_t n) noe
  * that follow those of sas[0..g). Each SA's packets are framed, numbered
  * (one atomic add per SA) and their jobs submitted, SA after SA, by the
  * SA's own instantiation; one flush; then each SA's counters. On return
- * the scratch's bad[] is by position in pkts.
+ * the scratch's bad[] is by position in pkts; false when no packet is bad.
  */
-void outb_groups(EspEngine& eng, EspSa* const* sas, const uint16_t* cnt, uint16_t ng,
+bool outb_groups(EspEngine& eng, EspSa* const* sas, const uint16_t* cnt, uint16_t ng,
                  PktView** pkts) noexcept {
   EspScratch& sc = eng.scratch();
   OutbRes res[kMaxBurst];
@@ -481,10 +481,17 @@ void outb_groups(EspEngine& eng, EspSa* const* sas, const uint16_t* cnt, uint16_
       outb_refuse(sa, sc, gp, cnt[g], b, EspDrop::kCryptoError);
   }
   q.flush();
+  bool any_bad = q.failed;
   b = 0;
-  for (uint16_t g = 0; g < ng; b = static_cast<uint16_t>(b + cnt[g++]))
-    if (!skip[g])
-      outb_finish(*sas[g]->impl()->hot.stats, sc, pkts + b, cnt[g], b, res[g], q.failed);
+  for (uint16_t g = 0; g < ng; b = static_cast<uint16_t>(b + cnt[g++])) {
+    if (skip[g]) {
+      any_bad = true;
+      continue;
+    }
+    any_bad |= res[g].any_bad;
+    outb_finish(*sas[g]->impl()->hot.stats, sc, pkts + b, cnt[g], b, res[g], q.failed);
+  }
+  return any_bad;
 }
 
 /* A mixed burst (n <= kMaxBurst): split by SA, then as grouped; burst
@@ -493,7 +500,7 @@ uint16_t outb_multi(EspEngine& eng, EspSa* const* sa_of_pkt, PktView** pkts, uin
   EspGroups gr;
   const uint16_t ng = gr.split(sa_of_pkt, pkts, n);
   if (ng <= 1) return ng == 0 ? 0 : esp_outb_process(eng, *gr.sas[0], pkts, n);
-  outb_groups(eng, gr.sas, gr.cnt, ng, gr.grp);
+  if (!outb_groups(eng, gr.sas, gr.cnt, ng, gr.grp)) [[likely]] return n;
   const EspScratch& sc = eng.scratch();
   bool bad[kMaxBurst];
   for (uint16_t i = 0; i < n; ++i) bad[i] = sc.bad[gr.pos[i]];
@@ -532,7 +539,7 @@ uint16_t esp_outb_process_grouped(EspEngine& eng, EspSa* const* sas, const uint1
     return esp_groups_one_by_one(sas, cnt, ng, pkts, [&](EspSa& sa, PktView** p, uint16_t c) {
       return esp_outb_process(eng, sa, p, c);
     });
-  outb_groups(eng, sas, cnt, ng, pkts);
+  if (!outb_groups(eng, sas, cnt, ng, pkts)) [[likely]] return n;
   return move_bad_to_tail(pkts, n, eng.scratch().bad);
 }
 
