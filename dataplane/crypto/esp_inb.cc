@@ -8,7 +8,10 @@
  * (constant time), then the anti-replay window update, then the trailer
  * (padding, next header) and the inner header. AES-GCM runs through the
  * direct API packet by packet; CBC/NULL + HMAC as bursts of jobs through
- * the burst job API. Instantiated per wire format (EspFmt).
+ * the burst job API. Instantiated per wire format (EspFmt). A burst of
+ * several SAs (esp_inb_process_multi / _grouped) submits the jobs of every
+ * SA before one flush, then verifies and updates each SA's window in its
+ * packets' order; the windows are per SA, so nothing between SAs waits.
  */
 #include <algorithm>
 #include <cstring>

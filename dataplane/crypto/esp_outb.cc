@@ -12,7 +12,10 @@
  * GCM), AES-CBC/NULL + HMAC through the burst job API with the whole burst
  * in flight (multi-buffer SHA needs many lanes busy), then (5) counters,
  * written once. The burst function is instantiated per wire format
- * (EspFmt), so lengths and offsets are constants.
+ * (EspFmt), so lengths and offsets are constants. A burst of several SAs
+ * (esp_outb_process_multi / _grouped) runs (1) to (4) SA after SA, each
+ * with its own instantiation and its own atomic add, with the HMAC jobs
+ * of every SA in flight together: one flush per call, then (5) per SA.
  */
 #include <algorithm>
 #include <atomic>
