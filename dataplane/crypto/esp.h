@@ -166,4 +166,34 @@ uint16_t esp_outb_process(EspEngine& eng, EspSa& sa, PktView** pkts, uint16_t n)
  */
 uint16_t esp_inb_process(EspEngine& eng, EspSa& sa, PktView** pkts, uint16_t n) noexcept;
 
+/*
+ * The same for a burst whose packets belong to several SAs: packet i is
+ * sa_of_pkt[i]'s. One engine call (one submit/flush cycle of the lcore's
+ * IPsec-MB manager) covers them all, where one call per SA would flush
+ * the multi-buffer manager once per SA. Every per-SA rule is kept: each
+ * SA's packets are processed in arrival order by the SA's own format;
+ * outbound sequence numbers are reserved per SA with one atomic add
+ * (RFC 4303 3.3.3); inbound, each SA's anti-replay window is checked
+ * before and updated after the ICV check (RFC 4303 3.4.3, ESN as in
+ * esp_inb_process); counters and drop reasons are the SA's. The result is
+ * what calling the single-SA function once per SA gives, byte for byte;
+ * burst contract over the whole burst (good packets first, in arrival
+ * order).
+ */
+uint16_t esp_outb_process_multi(EspEngine& eng, EspSa* const* sa_of_pkt, PktView** pkts,
+                                uint16_t n) noexcept;
+uint16_t esp_inb_process_multi(EspEngine& eng, EspSa* const* sa_of_pkt, PktView** pkts,
+                               uint16_t n) noexcept;
+
+/*
+ * The same for a burst already grouped by SA (as a stage that splits its
+ * group by SA has it): the first cnt[0] packets are sas[0]'s, the next
+ * cnt[1] sas[1]'s, ... (ng groups, n packets in all, each SA once).
+ * Burst contract over the whole burst, good packets in the given order.
+ */
+uint16_t esp_outb_process_grouped(EspEngine& eng, EspSa* const* sas, const uint16_t* cnt,
+                                  uint16_t ng, PktView** pkts, uint16_t n) noexcept;
+uint16_t esp_inb_process_grouped(EspEngine& eng, EspSa* const* sas, const uint16_t* cnt,
+                                 uint16_t ng, PktView** pkts, uint16_t n) noexcept;
+
 }  // namespace mipvpn

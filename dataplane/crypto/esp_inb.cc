@@ -8,7 +8,10 @@
  * (constant time), then the anti-replay window update, then the trailer
  * (padding, next header) and the inner header. AES-GCM runs through the
  * direct API packet by packet; CBC/NULL + HMAC as bursts of jobs through
- * the burst job API. Instantiated per wire format (EspFmt).
+ * the burst job API. Instantiated per wire format (EspFmt). A burst of
+ * several SAs (esp_inb_process_multi / _grouped) submits the jobs of every
+ * SA before one flush, then verifies and updates each SA's window in its
+ * packets' order; the windows are per SA, so nothing between SAs waits.
  */
 #include <algorithm>
 #include <cstring>
@@ -172,24 +175,20 @@ inline EspDrop inb_finish(const C& c, PktView* p, std::byte* e, uint32_t ct,
   return EspDrop::kNone;
 }
 
-[[gnu::cold, gnu::noinline]] void crypto_failed(EspScratch& sc, const IMB_JOB* jb) noexcept {
-  const uint16_t i = static_cast<uint16_t>(reinterpret_cast<uintptr_t>(jb->user_data));
-  sc.bad[i] = true;
-  sc.drop[i] = static_cast<uint16_t>(EspDrop::kCryptoError);
-}
-
-/* Counters, once per burst; one writer per inbound SA. */
-uint16_t inb_done(EspSaStats& st, EspScratch& sc, PktView** pkts, uint16_t n, bool any_bad,
-                  uint64_t bytes) noexcept {
+/* Counters, once per burst (one SA's packets pkts[0..n), scratch at
+ * b + i); one writer per inbound SA. The refused get their drop reason. */
+void inb_count(EspSaStats& st, const EspScratch& sc, PktView** pkts, uint16_t n, uint16_t b,
+               bool any_bad, uint64_t bytes) noexcept {
   if (!any_bad) [[likely]] {
     st.packets += n;
     st.bytes += bytes;
-    return n;
+    return;
   }
   uint64_t good = 0;
-  for (uint16_t i = 0; i < n; ++i) {
+  for (uint16_t k = 0; k < n; ++k) {
+    const uint16_t i = static_cast<uint16_t>(b + k);
     if (sc.bad[i]) {
-      pkts[i]->drop = sc.drop[i];
+      pkts[k]->drop = sc.drop[i];
       ++st.drops[sc.drop[i]];
     } else {
       ++good;
@@ -197,11 +196,17 @@ uint16_t inb_done(EspSaStats& st, EspScratch& sc, PktView** pkts, uint16_t n, bo
   }
   st.packets += good;
   st.bytes += bytes;
-  return move_bad_to_tail(pkts, n, sc.bad);
 }
 
+/* What a burst of one SA has found so far. */
+struct InbRes {  /* no initialisers: arrays of it are not cleared per call */
+  uint64_t bytes;
+  bool any_bad;
+};
+
 template <class F>
-uint16_t inb_gcm(EspEngine& eng, const EspSaHot& h, PktView** pkts, uint16_t n) noexcept {
+InbRes inb_gcm(EspEngine& eng, const EspSaHot& h, PktView** pkts, uint16_t n,
+               uint16_t b) noexcept {
   EspScratch& sc = eng.scratch();
   IMB_MGR* mgr = eng.mgr();
   const InbCtx<F> c(h);
@@ -209,8 +214,8 @@ uint16_t inb_gcm(EspEngine& eng, const EspSaHot& h, PktView** pkts, uint16_t n) 
   const gcm_key_data* key = &h.keys->gcm;
   bool any_bad = false;
   uint64_t bytes = 0;
-  for (uint16_t i = 0; i < n; ++i) {
-    PktView* p = pkts[i];
+  for (uint16_t k = 0; k < n; ++k) {
+    PktView* p = pkts[k];
     std::byte* e;
     uint32_t el, ct = 0;
     uint64_t seq = 0;
@@ -241,6 +246,7 @@ uint16_t inb_gcm(EspEngine& eng, const EspSaHot& h, PktView** pkts, uint16_t n) 
       else
         d = inb_finish(c, p, e, ct, seq);
     }
+    const uint16_t i = static_cast<uint16_t>(b + k);
     const bool bad = d != EspDrop::kNone;
     sc.bad[i] = bad;
     if (bad) [[unlikely]] {
@@ -250,14 +256,29 @@ uint16_t inb_gcm(EspEngine& eng, const EspSaHot& h, PktView** pkts, uint16_t n) 
       bytes += p->data_len;
     }
   }
-  return inb_done(*h.stats, sc, pkts, n, any_bad, bytes);
+  return InbRes{bytes, any_bad};
 }
 
+/*
+ * CBC/NULL + HMAC, one piece of one SA's packets: from pkts[start], check
+ * them (outer header, sizes, SPI, anti-replay against the window as it is
+ * now) and fill and submit a job for each that passes; returns where the
+ * piece ends. The jobs may still be in flight on return: inb_hmac_verify
+ * takes the piece once q is flushed.
+ *
+ * The jobs of a piece are all checked against the window as it was
+ * before the piece. With ESN that inference (RFC 4303 A2.2) can be
+ * wrong for packets after a low-half wrap inside the burst (a window
+ * that has not yet seen the pre-wrap packets takes 0, 1, ... for the
+ * old subspace), so a piece ends where the low half wraps and the next
+ * is checked after the window update of this one. Pieces also end at
+ * IMB_MAX_BURST_SIZE packets, the burst API's limit, or where the
+ * manager has no more free jobs.
+ */
 template <class F>
-uint16_t inb_hmac(EspEngine& eng, const EspSaHot& h, PktView** pkts, uint16_t n) noexcept {
-  EspScratch& sc = eng.scratch();
-  IMB_MGR* mgr = eng.mgr();
-  const InbCtx<F> c(h);
+uint16_t inb_hmac_fill(const InbCtx<F>& c, const EspSaHot& h, EspScratch& sc, PktView** pkts,
+                       uint16_t start, uint16_t n, uint16_t b, EspFlight& q,
+                       InbRes& r) noexcept {
   const EspKeys* k = h.keys;
   const bool esn = c.esn;
   const uint32_t iv_len = c.iv_len;
@@ -265,130 +286,235 @@ uint16_t inb_hmac(EspEngine& eng, const EspSaHot& h, PktView** pkts, uint16_t n)
   const IMB_CIPHER_MODE cmode = h.imb_cipher;
   const IMB_HASH_ALG halg = h.imb_hash;
   const IMB_KEY_SIZE_BYTES klen = h.imb_key_len;
-  bool any_bad = false;
-  bool crypto_bad = false;
-  uint64_t bytes = 0;
-  IMB_JOB* jobs[IMB_MAX_BURST_SIZE];
-  /*
-   * The jobs of a burst are all checked against the window as it was
-   * before the burst. With ESN that inference (RFC 4303 A2.2) can be
-   * wrong for packets after a low-half wrap inside the burst (a window
-   * that has not yet seen the pre-wrap packets takes 0, 1, ... for the
-   * old subspace), so a burst is cut where the low half wraps and each
-   * piece is checked after the window update of the previous one. Pieces
-   * are also cut at IMB_MAX_BURST_SIZE packets, the burst API's limit.
-   */
-  for (uint16_t start = 0; start < n;) {
-    const uint32_t want = std::min<uint32_t>(n - start, IMB_MAX_BURST_SIZE);
-    uint32_t got = IMB_GET_NEXT_BURST(mgr, want, jobs);
-    if (got == 0) [[unlikely]] {  /* queue full of someone's jobs: drain it */
-      IMB_FLUSH_BURST(mgr, IMB_MAX_BURST_SIZE, jobs);
+  const uint32_t want = std::min<uint32_t>(n - start, IMB_MAX_BURST_SIZE);
+  const uint32_t got = q.get(want);
+  uint16_t end = static_cast<uint16_t>(start + want);
+  uint32_t used = 0;  /* jobs filled */
+  uint32_t prev_lo = 0;
+  bool have_prev = false;
+  for (uint16_t x = start; x < end; ++x) {
+    PktView* p = pkts[x];
+    const uint16_t i = static_cast<uint16_t>(b + x);
+    std::byte* e;
+    uint32_t el, ct = 0;
+    uint64_t seq = 0;
+    EspDrop d = EspDrop::kBadOuter;
+    if (inb_outer(c, p, &e, &el)) [[likely]] {
+      if (esn && el >= kEspHdrLen) {
+        const uint32_t lo = load_be32(e + 4);
+        if (have_prev && prev_lo - lo > 0x80000000u) {
+          end = x;
+          break;
+        }
+        prev_lo = lo;
+        have_prev = true;
+      }
+      d = inb_esp(c, e, el, &ct, &seq);
+    }
+    if (d != EspDrop::kNone) [[unlikely]] {
+      sc.drop[i] = static_cast<uint16_t>(d);
+      sc.bad[i] = true;
+      r.any_bad = true;
       continue;
     }
-    uint16_t end = static_cast<uint16_t>(start + want);
-    uint32_t used = 0;  /* jobs filled */
-    uint32_t prev_lo = 0;
-    bool have_prev = false;
-    for (uint16_t i = start; i < end; ++i) {
-      PktView* p = pkts[i];
-      std::byte* e;
-      uint32_t el, ct = 0;
-      uint64_t seq = 0;
-      EspDrop d = EspDrop::kBadOuter;
-      if (inb_outer(c, p, &e, &el)) [[likely]] {
-        if (esn && el >= kEspHdrLen) {
-          const uint32_t lo = load_be32(e + 4);
-          if (have_prev && prev_lo - lo > 0x80000000u) {
-            end = i;
-            break;
-          }
-          prev_lo = lo;
-          have_prev = true;
-        }
-        d = inb_esp(c, e, el, &ct, &seq);
-      }
-      if (d != EspDrop::kNone) [[unlikely]] {
-        sc.drop[i] = static_cast<uint16_t>(d);
-        sc.bad[i] = true;
-        any_bad = true;
-        continue;
-      }
-      if (used == got) [[unlikely]] {  /* fewer jobs than asked for: the rest next time */
-        end = i;
-        break;
-      }
-      sc.bad[i] = false;
-      sc.esp[i] = e;
-      sc.len[i] = ct;
-      sc.seq[i] = seq;
-      auto* eu = reinterpret_cast<uint8_t*>(e);
-      uint8_t* icv = eu + kEspHdrLen + iv_len + ct;
-      /* RFC 4303 2.2.1/3.4.4.1 (ESN): the high half is appended for the
-       * ICV computation; it goes where the received ICV was, which is
-       * saved first (two fixed 8-byte copies cover 12 or 16 bytes).
-       * Without ESN the job does not touch the ICV: compared in place. */
-      if (esn) {
-        std::memcpy(sc.icv[i], icv, 8);
-        std::memcpy(sc.icv[i] + icv_len - 8, icv + icv_len - 8, 8);
-        store_be32(reinterpret_cast<std::byte*>(icv), static_cast<uint32_t>(seq >> 32));
-      }
-      IMB_JOB* job = jobs[used++];
-      job->cipher_mode = cmode;
-      job->cipher_direction = IMB_DIR_DECRYPT;
-      job->chain_order = IMB_ORDER_HASH_CIPHER;  /* the ICV covers the ciphertext */
-      job->enc_keys = k->enc;
-      job->dec_keys = k->dec;
-      job->key_len_in_bytes = klen;
-      job->src = eu;
-      job->dst = eu + kEspHdrLen + iv_len;
-      job->cipher_start_src_offset_in_bytes = kEspHdrLen + iv_len;
-      job->msg_len_to_cipher_in_bytes = ct;
-      job->iv = eu + kEspHdrLen;
-      job->iv_len_in_bytes = iv_len;
-      job->hash_alg = halg;
-      job->hash_start_src_offset_in_bytes = 0;
-      job->msg_len_to_hash_in_bytes = kEspHdrLen + iv_len + ct + (esn ? 4 : 0);
-      job->auth_tag_output = sc.tag[i];
-      job->auth_tag_output_len_in_bytes = icv_len;
-      job->u.HMAC._hashed_auth_key_xor_ipad = k->ipad;
-      job->u.HMAC._hashed_auth_key_xor_opad = k->opad;
-      job->user_data = reinterpret_cast<void*>(uintptr_t{i});
+    if (used == got) [[unlikely]] {  /* fewer jobs than asked for: the rest next time */
+      end = x;
+      break;
     }
-    /* Only the jobs filled go in (IMB_GET_NEXT_BURST reserves nothing). */
-    if (used) {
-      uint32_t left = used;
-      uint32_t done = IMB_SUBMIT_BURST_NOCHECK(mgr, used, jobs);
-      for (;;) {  /* completed jobs are at jobs[0..done) */
-        for (uint32_t q = 0; q < done; ++q)
-          if (jobs[q]->status != IMB_STATUS_COMPLETED) [[unlikely]] {
-            crypto_failed(sc, jobs[q]);
-            crypto_bad = true;
-          }
-        if (left -= done; left == 0) break;
-        done = IMB_FLUSH_BURST(mgr, left, jobs);
-      }
+    sc.bad[i] = false;
+    sc.esp[i] = e;
+    sc.len[i] = ct;
+    sc.seq[i] = seq;
+    auto* eu = reinterpret_cast<uint8_t*>(e);
+    uint8_t* icv = eu + kEspHdrLen + iv_len + ct;
+    /* RFC 4303 2.2.1/3.4.4.1 (ESN): the high half is appended for the
+     * ICV computation; it goes where the received ICV was, which is
+     * saved first (two fixed 8-byte copies cover 12 or 16 bytes).
+     * Without ESN the job does not touch the ICV: compared in place. */
+    if (esn) {
+      std::memcpy(sc.icv[i], icv, 8);
+      std::memcpy(sc.icv[i] + icv_len - 8, icv + icv_len - 8, 8);
+      store_be32(reinterpret_cast<std::byte*>(icv), static_cast<uint32_t>(seq >> 32));
     }
+    IMB_JOB* job = q.jobs[used++];
+    job->cipher_mode = cmode;
+    job->cipher_direction = IMB_DIR_DECRYPT;
+    job->chain_order = IMB_ORDER_HASH_CIPHER;  /* the ICV covers the ciphertext */
+    job->enc_keys = k->enc;
+    job->dec_keys = k->dec;
+    job->key_len_in_bytes = klen;
+    job->src = eu;
+    job->dst = eu + kEspHdrLen + iv_len;
+    job->cipher_start_src_offset_in_bytes = kEspHdrLen + iv_len;
+    job->msg_len_to_cipher_in_bytes = ct;
+    job->iv = eu + kEspHdrLen;
+    job->iv_len_in_bytes = iv_len;
+    job->hash_alg = halg;
+    job->hash_start_src_offset_in_bytes = 0;
+    job->msg_len_to_hash_in_bytes = kEspHdrLen + iv_len + ct + (esn ? 4 : 0);
+    job->auth_tag_output = sc.tag[i];
+    job->auth_tag_output_len_in_bytes = icv_len;
+    job->u.HMAC._hashed_auth_key_xor_ipad = k->ipad;
+    job->u.HMAC._hashed_auth_key_xor_opad = k->opad;
+    job->user_data = reinterpret_cast<void*>(uintptr_t{i});
+  }
+  /* Only the jobs filled go in (IMB_GET_NEXT_BURST reserves nothing). */
+  q.submit(used);
+  return end;
+}
 
-    /* In packet order, so the window sees sequence numbers as sent. */
-    for (uint16_t i = start; i < end; ++i) {
-      if (sc.bad[i]) [[unlikely]] continue;
-      const uint8_t* rx = esn ? sc.icv[i]
+/* A piece's jobs done: ICV compare and inb_finish in packet order, so the
+ * window sees sequence numbers as sent. */
+template <class F>
+void inb_hmac_verify(const InbCtx<F>& c, EspScratch& sc, PktView** pkts, uint16_t start,
+                     uint16_t end, uint16_t b, InbRes& r) noexcept {
+  for (uint16_t x = start; x < end; ++x) {
+    const uint16_t i = static_cast<uint16_t>(b + x);
+    if (sc.bad[i]) [[unlikely]] continue;
+    const uint8_t* rx = c.esn ? sc.icv[i]
                               : reinterpret_cast<const uint8_t*>(sc.esp[i]) + kEspHdrLen +
-                                    iv_len + sc.len[i];
-      const EspDrop d = !esp_icv_equal(sc.tag[i], rx, icv_len)
-                            ? EspDrop::kAuthFailed
-                            : inb_finish(c, pkts[i], sc.esp[i], sc.len[i], sc.seq[i]);
-      if (d != EspDrop::kNone) [[unlikely]] {
-        sc.drop[i] = static_cast<uint16_t>(d);
-        sc.bad[i] = true;
-        any_bad = true;
-      } else {
-        bytes += pkts[i]->data_len;
-      }
+                                    c.iv_len + sc.len[i];
+    const EspDrop d = !esp_icv_equal(sc.tag[i], rx, c.icv_len)
+                          ? EspDrop::kAuthFailed
+                          : inb_finish(c, pkts[x], sc.esp[i], sc.len[i], sc.seq[i]);
+    if (d != EspDrop::kNone) [[unlikely]] {
+      sc.drop[i] = static_cast<uint16_t>(d);
+      sc.bad[i] = true;
+      r.any_bad = true;
+    } else {
+      r.bytes += pkts[x]->data_len;
     }
+  }
+}
+
+/* The pieces of one SA's packets from start on, each flushed before the
+ * next is checked. */
+template <class F>
+void inb_hmac_rest(EspEngine& eng, const EspSaHot& h, PktView** pkts, uint16_t start, uint16_t n,
+                   uint16_t b, EspFlight& q, InbRes& r) noexcept {
+  EspScratch& sc = eng.scratch();
+  const InbCtx<F> c(h);
+  while (start < n) {
+    const uint16_t end = inb_hmac_fill(c, h, sc, pkts, start, n, b, q, r);
+    q.flush();
+    inb_hmac_verify(c, sc, pkts, start, end, b, r);
     start = end;
   }
-  return inb_done(*h.stats, sc, pkts, n, any_bad | crypto_bad, bytes);
+}
+
+/* One SA's burst (n <= kMaxBurst). */
+template <class F>
+uint16_t inb_burst(EspEngine& eng, const EspSaHot& h, PktView** pkts, uint16_t n) noexcept {
+  InbRes r{};
+  bool failed = false;
+  if constexpr (F::kGcm) {
+    r = inb_gcm<F>(eng, h, pkts, n, 0);
+  } else {
+    EspFlight q(eng);
+    inb_hmac_rest<F>(eng, h, pkts, 0, n, 0, q, r);
+    failed = q.failed;
+  }
+  inb_count(*h.stats, eng.scratch(), pkts, n, 0, r.any_bad | failed, r.bytes);
+  if (!(r.any_bad | failed)) [[likely]] return n;
+  return move_bad_to_tail(pkts, n, eng.scratch().bad);
+}
+
+/* Every packet of a group refused for one reason (an outbound SA, or a
+ * format no suite has). */
+[[gnu::cold, gnu::noinline]] void inb_refuse(EspSa& sa, EspScratch& sc, PktView** pkts, uint16_t n,
+                                             uint16_t b, EspDrop d) noexcept {
+  for (uint16_t k = 0; k < n; ++k) {
+    pkts[k]->drop = static_cast<uint16_t>(d);
+    sc.bad[b + k] = true;
+  }
+  sa.impl()->stats.drops[static_cast<size_t>(d)] += n;
+}
+
+/*
+ * A grouped burst (n <= kMaxBurst): SA sas[g]'s packets are the cnt[g]
+ * that follow those of sas[0..g). GCM SAs run as they come (the direct
+ * API has nothing to flush). For the HMAC SAs, the first piece of each
+ * (usually all its packets) is checked and its jobs submitted, SA after
+ * SA; one flush; then each piece verified and its window updated in
+ * packet order; what is left of an SA (an ESN wrap, a full manager) goes
+ * on piece by piece as in the single-SA call. The windows are the SAs'
+ * own, so the order between SAs changes nothing. On return the scratch's
+ * bad[] is by position in pkts; false when no packet is bad.
+ */
+bool inb_groups(EspEngine& eng, EspSa* const* sas, const uint16_t* cnt, uint16_t ng,
+                PktView** pkts) noexcept {
+  EspScratch& sc = eng.scratch();
+  InbRes res[kMaxBurst];
+  uint16_t first_end[kMaxBurst];  /* HMAC: end of the first piece; 0: not an HMAC group */
+  bool skip[kMaxBurst];
+  bool failed;
+  {
+    EspFlight q(eng);
+    uint16_t b = 0;
+    for (uint16_t g = 0; g < ng; b = static_cast<uint16_t>(b + cnt[g++])) {
+      EspSa& sa = *sas[g];
+      PktView** gp = pkts + b;
+      const uint16_t m = cnt[g];
+      res[g] = InbRes{};
+      first_end[g] = 0;
+      skip[g] = true;
+      if (sa.impl()->hot.replay == nullptr) [[unlikely]] {  /* an outbound SA: grouped wrongly */
+        inb_refuse(sa, sc, gp, m, b, EspDrop::kSpiMismatch);
+        continue;
+      }
+      const EspSaHot& h = sa.impl()->hot;
+      skip[g] = !esp_with_fmt<false>(h, [&]<class F>(F) {
+        if constexpr (F::kGcm) {
+          res[g] = inb_gcm<F>(eng, h, gp, m, b);
+        } else {
+          const InbCtx<F> c(h);
+          first_end[g] = inb_hmac_fill(c, h, sc, gp, 0, m, b, q, res[g]);
+        }
+      });
+      if (skip[g]) [[unlikely]]  /* not one of the suites' formats: cannot happen */
+        inb_refuse(sa, sc, gp, m, b, EspDrop::kCryptoError);
+    }
+    q.flush();
+    b = 0;
+    for (uint16_t g = 0; g < ng; b = static_cast<uint16_t>(b + cnt[g++])) {
+      if (skip[g] || first_end[g] == 0) continue;
+      const EspSaHot& h = sas[g]->impl()->hot;
+      PktView** gp = pkts + b;
+      const uint16_t m = cnt[g];
+      esp_with_fmt<false>(h, [&]<class F>(F) {
+        if constexpr (!F::kGcm) {
+          inb_hmac_verify(InbCtx<F>(h), sc, gp, 0, first_end[g], b, res[g]);
+          inb_hmac_rest<F>(eng, h, gp, first_end[g], m, b, q, res[g]);
+        }
+      });
+    }
+    failed = q.failed;
+  }
+  bool any_bad = failed;
+  uint16_t b = 0;
+  for (uint16_t g = 0; g < ng; b = static_cast<uint16_t>(b + cnt[g++])) {
+    if (skip[g]) {
+      any_bad = true;
+      continue;
+    }
+    any_bad |= res[g].any_bad;
+    inb_count(*sas[g]->impl()->hot.stats, sc, pkts + b, cnt[g], b, res[g].any_bad | failed,
+              res[g].bytes);
+  }
+  return any_bad;
+}
+
+/* A mixed burst (n <= kMaxBurst): split by SA, then as grouped; burst
+ * contract over the whole burst (good packets in arrival order). */
+uint16_t inb_multi(EspEngine& eng, EspSa* const* sa_of_pkt, PktView** pkts, uint16_t n) noexcept {
+  EspGroups gr;
+  const uint16_t ng = gr.split(sa_of_pkt, pkts, n);
+  if (ng <= 1) return ng == 0 ? 0 : esp_inb_process(eng, *gr.sas[0], pkts, n);
+  if (!inb_groups(eng, gr.sas, gr.cnt, ng, gr.grp)) [[likely]] return n;
+  const EspScratch& sc = eng.scratch();
+  bool bad[kMaxBurst];
+  for (uint16_t i = 0; i < n; ++i) bad[i] = sc.bad[gr.pos[i]];
+  return move_bad_to_tail(pkts, n, bad);
 }
 
 }  // namespace
@@ -402,12 +528,7 @@ uint16_t esp_inb_process(EspEngine& eng, EspSa& sa, PktView** pkts, uint16_t n) 
   const EspSaHot& h = sa.impl()->hot;
   uint16_t good = 0;
   const bool known = esp_with_fmt<false>(h, [&]<class F>(F) {
-    auto burst = [&](PktView** p, uint16_t c) {
-      if constexpr (F::kGcm)
-        return inb_gcm<F>(eng, h, p, c);
-      else
-        return inb_hmac<F>(eng, h, p, c);
-    };
+    auto burst = [&](PktView** p, uint16_t c) { return inb_burst<F>(eng, h, p, c); };
     good = n <= kMaxBurst ? burst(pkts, n) : esp_in_chunks(pkts, n, burst);
   });
   if (!known) [[unlikely]] {  /* not one of the suites' formats: cannot happen */
@@ -415,6 +536,26 @@ uint16_t esp_inb_process(EspEngine& eng, EspSa& sa, PktView** pkts, uint16_t n) 
     sa.impl()->stats.drops[static_cast<size_t>(EspDrop::kCryptoError)] += n;
   }
   return good;
+}
+
+uint16_t esp_inb_process_grouped(EspEngine& eng, EspSa* const* sas, const uint16_t* cnt,
+                                 uint16_t ng, PktView** pkts, uint16_t n) noexcept {
+  if (ng == 0) return 0;
+  if (ng == 1) return esp_inb_process(eng, *sas[0], pkts, n);
+  if (n > kMaxBurst) [[unlikely]]  /* SA by SA, as one call each */
+    return esp_groups_one_by_one(sas, cnt, ng, pkts, [&](EspSa& sa, PktView** p, uint16_t c) {
+      return esp_inb_process(eng, sa, p, c);
+    });
+  if (!inb_groups(eng, sas, cnt, ng, pkts)) [[likely]] return n;
+  return move_bad_to_tail(pkts, n, eng.scratch().bad);
+}
+
+uint16_t esp_inb_process_multi(EspEngine& eng, EspSa* const* sa_of_pkt, PktView** pkts,
+                               uint16_t n) noexcept {
+  if (n <= kMaxBurst) return inb_multi(eng, sa_of_pkt, pkts, n);
+  return esp_multi_in_chunks(sa_of_pkt, pkts, n, [&](EspSa* const* s, PktView** p, uint16_t c) {
+    return inb_multi(eng, s, p, c);
+  });
 }
 
 }  // namespace mipvpn

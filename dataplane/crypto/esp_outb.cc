@@ -12,7 +12,10 @@
  * GCM), AES-CBC/NULL + HMAC through the burst job API with the whole burst
  * in flight (multi-buffer SHA needs many lanes busy), then (5) counters,
  * written once. The burst function is instantiated per wire format
- * (EspFmt), so lengths and offsets are constants.
+ * (EspFmt), so lengths and offsets are constants. A burst of several SAs
+ * (esp_outb_process_multi / _grouped) runs (1) to (4) SA after SA, each
+ * with its own instantiation and its own atomic add, with the HMAC jobs
+ * of every SA in flight together: one flush per call, then (5) per SA.
  */
 #include <algorithm>
 #include <atomic>
@@ -169,11 +172,12 @@ struct IvKey {
 #else
 /* Without AES-NI in our build: the same IVs (see above) from one ECB job
  * per burst into sc.iv_out. false if the job failed. */
-bool cbc_ivs_ecb(IMB_MGR* mgr, const EspKeys* k, EspScratch& sc, uint64_t s0, uint16_t m) noexcept {
+bool cbc_ivs_ecb(IMB_MGR* mgr, const EspKeys* k, EspScratch& sc, uint64_t s0, uint16_t b,
+                 uint16_t m) noexcept {
   for (uint16_t j = 0; j < m; ++j) {
-    std::memset(sc.iv_in[j], 0, 16);
+    std::memset(sc.iv_in[b + j], 0, 16);
     const uint64_t be = __builtin_bswap64(s0 + j);
-    std::memcpy(sc.iv_in[j], &be, 8);
+    std::memcpy(sc.iv_in[b + j], &be, 8);
   }
   IMB_JOB* job = IMB_GET_NEXT_JOB(mgr);
   job->cipher_mode = IMB_CIPHER_ECB;
@@ -183,8 +187,8 @@ bool cbc_ivs_ecb(IMB_MGR* mgr, const EspKeys* k, EspScratch& sc, uint64_t s0, ui
   job->enc_keys = k->iv_enc;
   job->dec_keys = k->iv_enc;
   job->key_len_in_bytes = IMB_KEY_128_BYTES;
-  job->src = sc.iv_in[0];
-  job->dst = sc.iv_out[0];
+  job->src = sc.iv_in[b];
+  job->dst = sc.iv_out[b];
   job->cipher_start_src_offset_in_bytes = 0;
   job->msg_len_to_cipher_in_bytes = uint64_t{m} * 16;
   job->iv = nullptr;
@@ -231,16 +235,22 @@ inline void stats_add(uint64_t& field, uint64_t v) noexcept {
   if (v) std::atomic_ref<uint64_t>(field).fetch_add(v, std::memory_order_relaxed);
 }
 
-[[gnu::cold, gnu::noinline]] void crypto_failed(EspScratch& sc, const IMB_JOB* jb) noexcept {
-  const uint16_t i = static_cast<uint16_t>(reinterpret_cast<uintptr_t>(jb->user_data));
-  sc.bad[i] = true;
-  sc.drop[i] = static_cast<uint16_t>(EspDrop::kCryptoError);
-}
+/* What outb_prepare leaves for outb_finish. */
+struct OutbRes {  /* no initialisers: arrays of it are not cleared per call */
+  uint64_t bytes;
+  bool any_bad;
+};
 
+/*
+ * Steps (1) to (4) for one SA's packets pkts[0..n), whose scratch entries
+ * are at b + i (packet i) and b + j (slot j): the HMAC jobs go to q and
+ * may still be in flight on return; outb_finish counts once q is flushed.
+ */
 template <class F>
-uint16_t outb_burst(EspEngine& eng, EspSaHot& h, PktView** pkts, uint16_t n) noexcept {
+OutbRes outb_prepare(EspEngine& eng, EspSaHot& h, PktView** pkts, uint16_t n, uint16_t b,
+                     EspFlight& q) noexcept {
   EspScratch& sc = eng.scratch();
-  IMB_MGR* mgr = eng.mgr();
+  [[maybe_unused]] IMB_MGR* mgr = eng.mgr();
 
   /*
    * (1) checks, and the framing that does not depend on the sequence
@@ -258,25 +268,30 @@ uint16_t outb_burst(EspEngine& eng, EspSaHot& h, PktView** pkts, uint16_t n) noe
   uint16_t m = 0;
   bool any_bad = false;
   uint64_t bytes = 0;
-  for (uint16_t i = 0; i < n; ++i) {
-    PktView* p = pkts[i];
+  uint32_t* const plen_b = sc.plen + b;
+  uint32_t* const csum_b = sc.csum + b;
+  std::byte** const esp_b = sc.esp + b;
+  uint16_t* const idx_b = sc.idx + b;
+  for (uint16_t k = 0; k < n; ++k) {
+    PktView* p = pkts[k];
+    const uint16_t i = static_cast<uint16_t>(b + k);
     if (m >= room) [[unlikely]] {
       if (outb_why(h, p) == EspDrop::kNone) {  /* a good packet without a number */
         sc.bad[i] = true;
         sc.drop[i] = static_cast<uint16_t>(EspDrop::kSeqOverflow);
         sc.len[i] = 0;
         any_bad = true;
-        sc.idx[m++] = i;
+        idx_b[m++] = i;
         continue;
       }
     }
     uint32_t len;
-    std::byte* e = outb_frame(c, p, &len, &sc.plen[m], &sc.csum[m]);
+    std::byte* e = outb_frame(c, p, &len, &plen_b[m], &csum_b[m]);
     if (e) [[likely]] {
       sc.len[i] = len;
       sc.bad[i] = false;
-      sc.esp[m] = e;
-      sc.idx[m++] = i;
+      esp_b[m] = e;
+      idx_b[m++] = i;
       bytes += len;
     } else {
       sc.len[i] = 0;
@@ -295,7 +310,7 @@ uint16_t outb_burst(EspEngine& eng, EspSaHot& h, PktView** pkts, uint16_t n) noe
      * were framed; refused all the same. */
     const uint16_t fit = s0 > 0xffffffffull ? 0 : static_cast<uint16_t>(0x100000000ull - s0);
     for (uint16_t j = fit; j < m_ok; ++j) {
-      const uint16_t i = sc.idx[j];
+      const uint16_t i = idx_b[j];
       sc.bad[i] = true;
       sc.drop[i] = static_cast<uint16_t>(EspDrop::kSeqOverflow);
       bytes -= sc.len[i];
@@ -305,25 +320,25 @@ uint16_t outb_burst(EspEngine& eng, EspSaHot& h, PktView** pkts, uint16_t n) noe
   }
 
   /* (3) the sequence number's fields, and (4) crypto */
-  bool crypto_bad = false;
   if constexpr (F::kGcm) {
     const aes_gcm_enc_dec_t enc = h.key_len == 16 ? mgr->gcm128_enc : mgr->gcm256_enc;
     for (uint16_t j = 0; j < m_ok; ++j) {
       const uint64_t s = s0 + j;
-      std::byte* e = sc.esp[j];
-      outb_seq(F::kOuter, e, sc.csum[j], s);
-      outb_gcm(enc, h, e, sc.plen[j], s);
+      std::byte* e = esp_b[j];
+      outb_seq(F::kOuter, e, csum_b[j], s);
+      outb_gcm(enc, h, e, plen_b[j], s);
     }
   } else {
     constexpr uint32_t iv_len = F::kIv;
 #if defined(__AES__)
     const IvKey ivk(h.keys->iv_enc);
 #else
-    if (iv_len && m_ok && !cbc_ivs_ecb(mgr, h.keys, sc, s0, m_ok)) [[unlikely]] {
+    if (iv_len && m_ok) q.flush();  /* the job API below must not retire our burst jobs */
+    if (iv_len && m_ok && !cbc_ivs_ecb(mgr, h.keys, sc, s0, b, m_ok)) [[unlikely]] {
       /* Never seen; refuse the burst rather than send a bad IV. */
       for (uint16_t j = 0; j < m_ok; ++j) {
-        sc.bad[sc.idx[j]] = true;
-        sc.drop[sc.idx[j]] = static_cast<uint16_t>(EspDrop::kCryptoError);
+        sc.bad[idx_b[j]] = true;
+        sc.drop[idx_b[j]] = static_cast<uint16_t>(EspDrop::kCryptoError);
       }
       any_bad = true;
       m_ok = 0;
@@ -335,36 +350,31 @@ uint16_t outb_burst(EspEngine& eng, EspSaHot& h, PktView** pkts, uint16_t n) noe
     const IMB_CIPHER_MODE cmode = h.imb_cipher;
     const IMB_HASH_ALG halg = h.imb_hash;
     const IMB_KEY_SIZE_BYTES klen = h.imb_key_len;
-    IMB_JOB* jobs[IMB_MAX_BURST_SIZE];
     /* The burst job API, up to IMB_MAX_BURST_SIZE jobs at a time, the
-     * whole lot in flight (multi-buffer SHA needs many lanes busy). */
+     * whole lot in flight (multi-buffer SHA needs many lanes busy): the
+     * caller flushes once for all the SAs of its call. */
     for (uint16_t j0 = 0; j0 < m_ok;) {
-      const uint32_t want = std::min<uint32_t>(m_ok - j0, IMB_MAX_BURST_SIZE);
-      const uint32_t got = IMB_GET_NEXT_BURST(mgr, want, jobs);
-      if (got == 0) [[unlikely]] {  /* queue full of someone's jobs: drain it */
-        IMB_FLUSH_BURST(mgr, IMB_MAX_BURST_SIZE, jobs);
-        continue;
-      }
-      for (uint32_t q = 0; q < got; ++q) {
-        const uint16_t j = static_cast<uint16_t>(j0 + q);
+      const uint32_t got = q.get(std::min<uint32_t>(m_ok - j0, IMB_MAX_BURST_SIZE));
+      for (uint32_t r = 0; r < got; ++r) {
+        const uint16_t j = static_cast<uint16_t>(j0 + r);
         const uint64_t s = s0 + j;
-        std::byte* eb = sc.esp[j];
-        const uint32_t plen = sc.plen[j];
-        outb_seq(F::kOuter, eb, sc.csum[j], s);
+        std::byte* eb = esp_b[j];
+        const uint32_t plen = plen_b[j];
+        outb_seq(F::kOuter, eb, csum_b[j], s);
         uint8_t* e = reinterpret_cast<uint8_t*>(eb);
         uint8_t* icv = e + kEspHdrLen + iv_len + plen;
         if constexpr (iv_len != 0) {
 #if defined(__AES__)
           ivk.write(eb + kEspHdrLen, s);
 #else
-          std::memcpy(e + kEspHdrLen, sc.iv_out[j], 16);
+          std::memcpy(e + kEspHdrLen, sc.iv_out[b + j], 16);
 #endif
         }
         /* RFC 4303 2.2.1/3.3.2.1: with ESN the high half follows the
          * payload for the ICV computation only; the ICV then covers it. */
         if (esn_extra)
           store_be32(reinterpret_cast<std::byte*>(icv), static_cast<uint32_t>(s >> 32));
-        IMB_JOB* job = jobs[q];
+        IMB_JOB* job = q.jobs[r];
         job->cipher_mode = cmode;
         job->cipher_direction = IMB_DIR_ENCRYPT;
         job->chain_order = IMB_ORDER_CIPHER_HASH;
@@ -384,37 +394,30 @@ uint16_t outb_burst(EspEngine& eng, EspSaHot& h, PktView** pkts, uint16_t n) noe
         job->auth_tag_output_len_in_bytes = icv_len;
         job->u.HMAC._hashed_auth_key_xor_ipad = k->ipad;
         job->u.HMAC._hashed_auth_key_xor_opad = k->opad;
-        job->user_data = reinterpret_cast<void*>(uintptr_t{sc.idx[j]});
+        job->user_data = reinterpret_cast<void*>(uintptr_t{idx_b[j]});
       }
-      uint32_t left = got;
-      uint32_t done = IMB_SUBMIT_BURST_NOCHECK(mgr, got, jobs);
-      for (;;) {  /* completed jobs are at jobs[0..done) */
-        for (uint32_t q = 0; q < done; ++q)
-          if (jobs[q]->status != IMB_STATUS_COMPLETED) [[unlikely]] {
-            crypto_failed(sc, jobs[q]);
-            crypto_bad = true;
-          }
-        if (left -= done; left == 0) break;
-        done = IMB_FLUSH_BURST(mgr, left, jobs);
-      }
+      q.submit(got);
       j0 = static_cast<uint16_t>(j0 + got);
     }
   }
+  return OutbRes{bytes, any_bad};
+}
 
-  /* (5) counters, once per burst */
-  EspSaStats& st = *h.stats;
-  any_bad |= crypto_bad;
-  if (!any_bad) [[likely]] {
+/* (5) counters, once per burst, when the SA's jobs are done (a job of
+ * the call failed: `failed`); the refused get their drop reason. */
+void outb_finish(EspSaStats& st, const EspScratch& sc, PktView** pkts, uint16_t n, uint16_t b,
+                 OutbRes r, bool failed) noexcept {
+  if (!(r.any_bad | failed)) [[likely]] {
     stats_add(st.packets, n);
-    stats_add(st.bytes, bytes);
-    return n;
+    stats_add(st.bytes, r.bytes);
+    return;
   }
-  uint64_t good = 0;
-  bytes = 0;
+  uint64_t good = 0, bytes = 0;
   uint64_t drops[static_cast<size_t>(EspDrop::kCount)] = {};
-  for (uint16_t i = 0; i < n; ++i) {
+  for (uint16_t k = 0; k < n; ++k) {
+    const uint16_t i = static_cast<uint16_t>(b + k);
     if (sc.bad[i]) {
-      pkts[i]->drop = sc.drop[i];
+      pkts[k]->drop = sc.drop[i];
       ++drops[sc.drop[i]];
     } else {
       ++good;
@@ -424,7 +427,87 @@ uint16_t outb_burst(EspEngine& eng, EspSaHot& h, PktView** pkts, uint16_t n) noe
   stats_add(st.packets, good);
   stats_add(st.bytes, bytes);
   for (size_t d = 1; d < static_cast<size_t>(EspDrop::kCount); ++d) stats_add(st.drops[d], drops[d]);
-  return move_bad_to_tail(pkts, n, sc.bad);
+}
+
+/* One SA's burst (n <= kMaxBurst). */
+template <class F>
+uint16_t outb_burst(EspEngine& eng, EspSaHot& h, PktView** pkts, uint16_t n) noexcept {
+  EspFlight q(eng);
+  const OutbRes r = outb_prepare<F>(eng, h, pkts, n, 0, q);
+  q.flush();
+  if (!(r.any_bad | q.failed)) [[likely]] {
+    stats_add(h.stats->packets, n);
+    stats_add(h.stats->bytes, r.bytes);
+    return n;
+  }
+  outb_finish(*h.stats, eng.scratch(), pkts, n, 0, r, q.failed);
+  return move_bad_to_tail(pkts, n, eng.scratch().bad);
+}
+
+/* Every packet of a group refused for one reason (an inbound SA, or a
+ * format no suite has). */
+[[gnu::cold, gnu::noinline]] void outb_refuse(EspSa& sa, EspScratch& sc, PktView** pkts, uint16_t n,
+                                              uint16_t b, EspDrop d) noexcept {
+  for (uint16_t k = 0; k < n; ++k) {
+    pkts[k]->drop = static_cast<uint16_t>(d);
+    sc.bad[b + k] = true;
+  }
+  stats_add(sa.impl()->stats.drops[static_cast<size_t>(d)], n);
+}
+
+/*
+ * A grouped burst (n <= kMaxBurst): SA sas[g]'s packets are the cnt[g]
+ * that follow those of sas[0..g). Each SA's packets are framed, numbered
+ * (one atomic add per SA) and their jobs submitted, SA after SA, by the
+ * SA's own instantiation; one flush; then each SA's counters. On return
+ * the scratch's bad[] is by position in pkts; false when no packet is bad.
+ */
+bool outb_groups(EspEngine& eng, EspSa* const* sas, const uint16_t* cnt, uint16_t ng,
+                 PktView** pkts) noexcept {
+  EspScratch& sc = eng.scratch();
+  OutbRes res[kMaxBurst];
+  bool skip[kMaxBurst];
+  EspFlight q(eng);
+  uint16_t b = 0;
+  for (uint16_t g = 0; g < ng; b = static_cast<uint16_t>(b + cnt[g++])) {
+    EspSa& sa = *sas[g];
+    PktView** gp = pkts + b;
+    skip[g] = true;
+    if (sa.impl()->hot.replay != nullptr) [[unlikely]] {  /* an inbound SA: grouped wrongly */
+      outb_refuse(sa, sc, gp, cnt[g], b, EspDrop::kSpiMismatch);
+      continue;
+    }
+    EspSaHot& h = sa.impl()->hot;
+    skip[g] = !esp_with_fmt<true>(
+        h, [&]<class F>(F) { res[g] = outb_prepare<F>(eng, h, gp, cnt[g], b, q); });
+    if (skip[g]) [[unlikely]]  /* not one of the suites' formats: cannot happen */
+      outb_refuse(sa, sc, gp, cnt[g], b, EspDrop::kCryptoError);
+  }
+  q.flush();
+  bool any_bad = q.failed;
+  b = 0;
+  for (uint16_t g = 0; g < ng; b = static_cast<uint16_t>(b + cnt[g++])) {
+    if (skip[g]) {
+      any_bad = true;
+      continue;
+    }
+    any_bad |= res[g].any_bad;
+    outb_finish(*sas[g]->impl()->hot.stats, sc, pkts + b, cnt[g], b, res[g], q.failed);
+  }
+  return any_bad;
+}
+
+/* A mixed burst (n <= kMaxBurst): split by SA, then as grouped; burst
+ * contract over the whole burst (good packets in arrival order). */
+uint16_t outb_multi(EspEngine& eng, EspSa* const* sa_of_pkt, PktView** pkts, uint16_t n) noexcept {
+  EspGroups gr;
+  const uint16_t ng = gr.split(sa_of_pkt, pkts, n);
+  if (ng <= 1) return ng == 0 ? 0 : esp_outb_process(eng, *gr.sas[0], pkts, n);
+  if (!outb_groups(eng, gr.sas, gr.cnt, ng, gr.grp)) [[likely]] return n;
+  const EspScratch& sc = eng.scratch();
+  bool bad[kMaxBurst];
+  for (uint16_t i = 0; i < n; ++i) bad[i] = sc.bad[gr.pos[i]];
+  return move_bad_to_tail(pkts, n, bad);
 }
 
 }  // namespace
@@ -449,6 +532,26 @@ uint16_t esp_outb_process(EspEngine& eng, EspSa& sa, PktView** pkts, uint16_t n)
     stats_add(sa.impl()->stats.drops[static_cast<size_t>(EspDrop::kCryptoError)], n);
   }
   return good;
+}
+
+uint16_t esp_outb_process_grouped(EspEngine& eng, EspSa* const* sas, const uint16_t* cnt,
+                                  uint16_t ng, PktView** pkts, uint16_t n) noexcept {
+  if (ng == 0) return 0;
+  if (ng == 1) return esp_outb_process(eng, *sas[0], pkts, n);
+  if (n > kMaxBurst) [[unlikely]]  /* SA by SA, as one call each */
+    return esp_groups_one_by_one(sas, cnt, ng, pkts, [&](EspSa& sa, PktView** p, uint16_t c) {
+      return esp_outb_process(eng, sa, p, c);
+    });
+  if (!outb_groups(eng, sas, cnt, ng, pkts)) [[likely]] return n;
+  return move_bad_to_tail(pkts, n, eng.scratch().bad);
+}
+
+uint16_t esp_outb_process_multi(EspEngine& eng, EspSa* const* sa_of_pkt, PktView** pkts,
+                                uint16_t n) noexcept {
+  if (n <= kMaxBurst) return outb_multi(eng, sa_of_pkt, pkts, n);
+  return esp_multi_in_chunks(sa_of_pkt, pkts, n, [&](EspSa* const* s, PktView** p, uint16_t c) {
+    return outb_multi(eng, s, p, c);
+  });
 }
 
 }  // namespace mipvpn

@@ -165,6 +165,150 @@ inline bool esp_icv_equal(const uint8_t* a, const uint8_t* b, uint32_t n) noexce
   return ((a0 ^ b0) | (a1 ^ b1)) == 0;
 }
 
+/*
+ * The HMAC jobs of one engine call in the lcore's IPsec-MB manager: filled
+ * and submitted SA after SA, retired as the manager completes them, and
+ * flushed once when the call has submitted all it has (IPsec-MB jobs carry
+ * their own key pointers, so one submit/flush cycle covers the packets of
+ * several SAs and the multi-buffer lanes stay full). A job that did not
+ * complete marks its packet (user_data: its scratch index) kCryptoError.
+ */
+struct EspFlight {
+  IMB_MGR* mgr;
+  EspScratch& sc;
+  uint32_t inflight = 0;  /* submitted, not yet returned */
+  bool failed = false;    /* a job of this call failed */
+  IMB_JOB* jobs[IMB_MAX_BURST_SIZE];
+
+  explicit EspFlight(EspEngine& eng) noexcept : mgr(eng.mgr()), sc(eng.scratch()) {}
+  EspFlight(const EspFlight&) = delete;
+  EspFlight& operator=(const EspFlight&) = delete;
+
+  /* Up to want (<= IMB_MAX_BURST_SIZE) free jobs at jobs[0..), at least one. */
+  uint32_t get(uint32_t want) noexcept {
+    for (;;) {
+      const uint32_t got = IMB_GET_NEXT_BURST(mgr, want, jobs);
+      if (got != 0) [[likely]] return got;
+      if (inflight != 0) {
+        flush();
+      } else {  /* queue full of someone's jobs: drain it */
+        IMB_FLUSH_BURST(mgr, IMB_MAX_BURST_SIZE, jobs);
+      }
+    }
+  }
+  /* Submit the first used jobs of jobs[]; those the manager completes now
+   * are retired. */
+  void submit(uint32_t used) noexcept {
+    if (used == 0) return;
+    const uint32_t done = IMB_SUBMIT_BURST_NOCHECK(mgr, used, jobs);
+    inflight += used;
+    retire(done);
+  }
+  /* Everything in flight to completion. */
+  void flush() noexcept {
+    while (inflight != 0) {
+      const uint32_t done =
+          IMB_FLUSH_BURST(mgr, std::min<uint32_t>(inflight, IMB_MAX_BURST_SIZE), jobs);
+      if (done == 0) [[unlikely]] break;
+      retire(done);
+    }
+  }
+  ~EspFlight() { flush(); }
+
+ private:
+  void retire(uint32_t done) noexcept {  /* completed jobs are at jobs[0..done) */
+    for (uint32_t q = 0; q < done; ++q)
+      if (jobs[q]->status != IMB_STATUS_COMPLETED) [[unlikely]] fail(jobs[q]);
+    inflight -= done;
+  }
+  [[gnu::cold, gnu::noinline]] void fail(const IMB_JOB* jb) noexcept {
+    const uint16_t i = static_cast<uint16_t>(reinterpret_cast<uintptr_t>(jb->user_data));
+    sc.bad[i] = true;
+    sc.drop[i] = static_cast<uint16_t>(EspDrop::kCryptoError);
+    failed = true;
+  }
+};
+
+/*
+ * Split a mixed burst by SA for the multi-SA entry points: grp[] gets the
+ * packets SA after SA (in order of first appearance), each SA's in arrival
+ * order; pos[i] is packet i's place in grp; sas/off/cnt describe the
+ * groups (off[g] .. off[g] + cnt[g] in grp). Returns the number of groups.
+ */
+struct EspGroups {
+  EspSa* sas[kMaxBurst];
+  uint16_t off[kMaxBurst];
+  uint16_t cnt[kMaxBurst];
+  uint16_t pos[kMaxBurst];
+  PktView* grp[kMaxBurst];
+
+  uint16_t split(EspSa* const* sa_of_pkt, PktView** pkts, uint16_t n) noexcept {
+    uint16_t ng = 0;
+    uint16_t gid[kMaxBurst];
+    uint16_t last = 0;
+    for (uint16_t i = 0; i < n; ++i) {
+      EspSa* const sa = sa_of_pkt[i];
+      uint16_t g = last;
+      if (ng == 0 || sas[g] != sa) {  /* runs of one SA are the common case */
+        for (g = 0; g < ng && sas[g] != sa; ++g) {
+        }
+        if (g == ng) {
+          sas[ng] = sa;
+          cnt[ng++] = 0;
+        }
+        last = g;
+      }
+      gid[i] = g;
+      ++cnt[g];
+    }
+    uint16_t o = 0;
+    for (uint16_t g = 0; g < ng; ++g) {
+      off[g] = o;
+      o = static_cast<uint16_t>(o + cnt[g]);
+      cnt[g] = 0;
+    }
+    for (uint16_t i = 0; i < n; ++i) {
+      const uint16_t g = gid[i];
+      const uint16_t p = static_cast<uint16_t>(off[g] + cnt[g]++);
+      pos[i] = p;
+      grp[p] = pkts[i];
+    }
+    return ng;
+  }
+};
+
+/* Run a multi-SA burst function over a burst longer than the scratch, in
+ * chunks of kMaxBurst, keeping the burst contract. */
+template <class Fn>
+inline uint16_t esp_multi_in_chunks(EspSa* const* sa_of_pkt, PktView** pkts, uint16_t n,
+                                    Fn&& burst) noexcept {
+  uint16_t good = 0;
+  for (uint16_t off = 0; off < n;) {
+    const uint16_t c = static_cast<uint16_t>(std::min<uint32_t>(kMaxBurst, n - off));
+    const uint16_t k = burst(sa_of_pkt + off, pkts + off, c);
+    std::rotate(pkts + good, pkts + off, pkts + off + k);
+    good = static_cast<uint16_t>(good + k);
+    off = static_cast<uint16_t>(off + c);
+  }
+  return good;
+}
+
+/* A grouped burst longer than the scratch: one single-SA call per group,
+ * keeping the burst contract over the whole burst. */
+template <class Fn>
+inline uint16_t esp_groups_one_by_one(EspSa* const* sas, const uint16_t* cnt, uint16_t ng,
+                                      PktView** pkts, Fn&& one) noexcept {
+  uint16_t good = 0;
+  uint16_t off = 0;
+  for (uint16_t g = 0; g < ng; ++g) {
+    const uint16_t k = one(*sas[g], pkts + off, cnt[g]);
+    std::rotate(pkts + good, pkts + off, pkts + off + k);
+    good = static_cast<uint16_t>(good + k);
+    off = static_cast<uint16_t>(off + cnt[g]);
+  }
+  return good;
+}
+
 /* Run a burst function over a burst longer than the scratch, in chunks of
  * kMaxBurst, keeping the burst contract: good packets first, in order. */
 template <class Fn>

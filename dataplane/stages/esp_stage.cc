@@ -8,46 +8,46 @@ namespace mipvpn {
 namespace {
 
 /*
- * Visit the group SA by SA: f(sa_key, burst of indices, count). The
- * order inside each SA's burst is the arrival order (the replay window
- * and sequence numbers depend on it). Quadratic in the number of SAs of
- * one burst, which is small.
+ * The group through the engine in one call, whatever its SAs (one
+ * IPsec-MB submit/flush cycle for all of them: crypto/esp.h *_grouped):
+ * split SA by SA, in order of first appearance, each SA's packets in
+ * arrival order (the replay window and sequence numbers depend on it);
+ * then visit(sa_key, i, pkt, ok) in that order: ok when the engine kept
+ * the packet (burst contract: the good ones keep their order in
+ * burst[0..good)). Quadratic in the number of SAs of one burst, which is
+ * small.
  */
-template <class Key, class F>
-void by_sa(const StageCtx& c, const uint16_t* idx, uint16_t n, Key key, F&& f) noexcept {
+template <class Key, class SaOf, class Process, class Visit>
+void engine_burst(const StageCtx& c, const uint16_t* idx, uint16_t n, Key key, SaOf sa_of,
+                  Process&& process, Visit&& visit) noexcept {
   bool taken[kMaxBurst];
-  uint16_t sub[kMaxBurst];
+  uint16_t order[kMaxBurst];
+  PktView* burst[kMaxBurst];
+  EspSa* sas[kMaxBurst];
+  uint16_t cnt[kMaxBurst];
+  uint16_t ng = 0, m = 0;
   for (uint16_t k = 0; k < n; ++k) taken[k] = false;
   for (uint16_t k = 0; k < n; ++k) {
     if (taken[k]) continue;
     auto* const sa = key(c.st[idx[k]]);
-    uint16_t m = 0;
+    const uint16_t m0 = m;
     for (uint16_t j = k; j < n; ++j) {
       if (taken[j] || key(c.st[idx[j]]) != sa) continue;
       taken[j] = true;
-      sub[m++] = idx[j];
+      order[m] = idx[j];
+      burst[m++] = c.pkts[idx[j]];
     }
-    f(*sa, sub, m);
+    sas[ng] = sa_of(*sa);
+    cnt[ng++] = static_cast<uint16_t>(m - m0);
   }
-}
-
-/*
- * One SA's packets through the engine, then visit(i, pkt, ok) for each in
- * arrival order: ok when the engine kept it (burst contract: the good ones
- * keep their order in burst[0..good)).
- */
-template <class Process, class Visit>
-void engine_group(const StageCtx& c, const uint16_t* sub, uint16_t m, Process&& process,
-                  Visit&& visit) noexcept {
-  PktView* burst[kMaxBurst];
-  for (uint16_t k = 0; k < m; ++k) burst[k] = c.pkts[sub[k]];
-  const uint16_t good = process(burst, m);
+  const uint16_t good = process(sas, cnt, ng, burst, n);
   uint16_t g = 0;
-  for (uint16_t k = 0; k < m; ++k) {
-    PktView& p = *c.pkts[sub[k]];
+  for (uint16_t k = 0; k < n; ++k) {
+    const uint16_t i = order[k];
+    PktView& p = *c.pkts[i];
     const bool ok = g < good && burst[g] == &p;
     g = static_cast<uint16_t>(g + (ok ? 1 : 0));
-    visit(sub[k], p, ok);
+    visit(*key(c.st[i]), i, p, ok);
   }
 }
 
@@ -60,29 +60,30 @@ inline size_t esp_drop_index(const PktView& p) noexcept {
 
 void esp_inb_stage(const StageCtx& c, EspEngine& eng, const uint16_t* idx, uint16_t n) noexcept {
   if (n == 0) return;
-  by_sa(c, idx, n, [](const PktState& s) { return s.inb; },
-        [&](const InbSa& in, const uint16_t* sub, uint16_t m) {
-          engine_group(
-              c, sub, m, [&](PktView** b, uint16_t k) { return esp_inb_process(eng, *in.sa, b, k); },
-              [&](uint16_t i, PktView& p, bool ok) {
-                if (!ok) {
-                  c.ctr.esp_inb_drops[esp_drop_index(p)]++;
-                  c.drop(i, StageDrop::kEspInbound);
-                  return;
-                }
-                /* RFC 4301 5.2 step 4: the inner header must match the SA's
-                 * selector. The engine checked the inner header. */
-                const Ipv4Addr src(header_at<Ipv4Hdr>(p.data())->src.host());
-                if (!in.inner_src.contains(src)) {
-                  c.drop(i, StageDrop::kPolicyMismatch);
-                  return;
-                }
-                c.st[i].prot = true;  /* came through the VPN: the protected side */
-                c.st[i].via = c.t.gw_addr();  /* our end of the tunnel (ICMP source) */
-                c.again(i);
-                c.ctr.stage[static_cast<size_t>(Stage::kEspInbound)]++;
-              });
-        });
+  engine_burst(
+      c, idx, n, [](const PktState& s) { return s.inb; },
+      [](const InbSa& in) { return in.sa; },
+      [&](EspSa* const* sas, const uint16_t* cnt, uint16_t ng, PktView** b, uint16_t k) {
+        return esp_inb_process_grouped(eng, sas, cnt, ng, b, k);
+      },
+      [&](const InbSa& in, uint16_t i, PktView& p, bool ok) {
+        if (!ok) {
+          c.ctr.esp_inb_drops[esp_drop_index(p)]++;
+          c.drop(i, StageDrop::kEspInbound);
+          return;
+        }
+        /* RFC 4301 5.2 step 4: the inner header must match the SA's
+         * selector. The engine checked the inner header. */
+        const Ipv4Addr src(header_at<Ipv4Hdr>(p.data())->src.host());
+        if (!in.inner_src.contains(src)) {
+          c.drop(i, StageDrop::kPolicyMismatch);
+          return;
+        }
+        c.st[i].prot = true;  /* came through the VPN: the protected side */
+        c.st[i].via = c.t.gw_addr();  /* our end of the tunnel (ICMP source) */
+        c.again(i);
+        c.ctr.stage[static_cast<size_t>(Stage::kEspInbound)]++;
+      });
 }
 
 void esp_outb_stage(const StageCtx& c, EspEngine& eng, const uint16_t* idx, uint16_t n) noexcept {
@@ -101,24 +102,24 @@ void esp_outb_stage(const StageCtx& c, EspEngine& eng, const uint16_t* idx, uint
     len_in[i] = c.pkts[i]->data_len;
     live[nl++] = i;
   }
-  by_sa(c, live, nl, [](const PktState& s) { return s.outb; },
-        [&](EspSa& sa, const uint16_t* sub, uint16_t m) {
-          engine_group(
-              c, sub, m, [&](PktView** b, uint16_t k) { return esp_outb_process(eng, sa, b, k); },
-              [&](uint16_t i, PktView& p, bool ok) {
-                if (!ok) {
-                  const size_t d = esp_drop_index(p);
-                  c.ctr.esp_outb_drops[d]++;
-                  /* Room is the runtime's business (mbuf headroom): say so. */
-                  c.drop(i, static_cast<EspDrop>(d) == EspDrop::kNoRoom ? StageDrop::kNoHeadroom
-                                                                        : StageDrop::kEspOutbound);
-                  return;
-                }
-                icmp_after_esp(c, i, len_in[i], p.data_len, sa.suite().block);
-                c.again_ok(i);  /* the engine built the outer header */
-                c.ctr.stage[static_cast<size_t>(Stage::kEspOutbound)]++;
-              });
-        });
+  engine_burst(
+      c, live, nl, [](const PktState& s) { return s.outb; }, [](EspSa& sa) { return &sa; },
+      [&](EspSa* const* sas, const uint16_t* cnt, uint16_t ng, PktView** b, uint16_t k) {
+        return esp_outb_process_grouped(eng, sas, cnt, ng, b, k);
+      },
+      [&](EspSa& sa, uint16_t i, PktView& p, bool ok) {
+        if (!ok) {
+          const size_t d = esp_drop_index(p);
+          c.ctr.esp_outb_drops[d]++;
+          /* Room is the runtime's business (mbuf headroom): say so. */
+          c.drop(i, static_cast<EspDrop>(d) == EspDrop::kNoRoom ? StageDrop::kNoHeadroom
+                                                                : StageDrop::kEspOutbound);
+          return;
+        }
+        icmp_after_esp(c, i, len_in[i], p.data_len, sa.suite().block);
+        c.again_ok(i);  /* the engine built the outer header */
+        c.ctr.stage[static_cast<size_t>(Stage::kEspOutbound)]++;
+      });
 }
 
 }  // namespace mipvpn

@@ -29,7 +29,14 @@ struct TestPkt {
     v.data_len = static_cast<uint32_t>(data.size());
   }
   TestPkt(const TestPkt& o) : mem(o.mem), v(o.v) { v.buf = mem.data(); }
-  TestPkt& operator=(const TestPkt&) = delete;
+  TestPkt& operator=(const TestPkt& o) {
+    if (this != &o) {
+      mem = o.mem;
+      v = o.v;
+      v.buf = mem.data();
+    }
+    return *this;
+  }
   std::vector<uint8_t> bytes() const {
     const auto* p = reinterpret_cast<const uint8_t*>(v.data());
     return {p, p + v.data_len};

@@ -300,6 +300,145 @@ TEST(Burst, LongerThanKMaxBurstIsTakenInChunks) {
   EXPECT_EQ(env.ctr().rx, kN);
 }
 
+/* ---------------- ESP bursts across several SAs ---------------- */
+
+/*
+ * The VPN gateway with four peers, each with its own SA pair of a
+ * different suite (GCM, CBC-SHA1, CBC-SHA256, NULL-SHA1), so one burst
+ * reaches the engine's single call with packets of four SAs and four
+ * formats (crypto/esp.h *_grouped). Peer k: inner address 10.99.0.(10+k),
+ * tunnel end 203.0.113.(10+k).
+ */
+struct MultiGw {
+  static constexpr int kPeers = 4;
+  std::unique_ptr<EspSa> gw_in[kPeers], gw_out[kPeers], mn_in[kPeers], mn_out[kPeers];
+  std::unique_ptr<const StageTables> tables;
+  std::atomic<const StageTables*> pub{nullptr};
+  std::unique_ptr<ServerPipeline> pipe;
+  std::unique_ptr<EspEngine> eng;
+
+  static Ipv4Addr inner(int k) { return Ipv4Addr(10, 99, 0, static_cast<uint8_t>(10 + k)); }
+  static Ipv4Addr peer(int k) { return Ipv4Addr(203, 0, 113, static_cast<uint8_t>(10 + k)); }
+
+  MultiGw() {
+    static const char* suites[kPeers] = {"aes-128-gcm", "aes-128-cbc-sha1", "aes-256-cbc-sha256",
+                                         "null-sha1"};
+    StageTablesBuilder b;
+    b.roles(kRoleVpnGw)
+        .gw_addr(kVpnGw)
+        .port(kOutPort, 1500, PortZone::kExternal)
+        .port(kInPort, 1500, PortZone::kInternal)
+        .route({Ipv4Addr(10, 0, 0, 0), 8}, 1)
+        .route({Ipv4Addr(), 0}, 0, kGwRouter);
+    for (int k = 0; k < kPeers; ++k) {
+      const EspSuite* s = esp_suite_by_name(suites[k]);
+      const auto spi_in = static_cast<uint32_t>(0x3000 + k), spi_out = static_cast<uint32_t>(0x4000 + k);
+      mn_out[k] = sa(EspDir::kOutbound, spi_in, peer(k), kVpnGw, *s, k);
+      gw_in[k] = sa(EspDir::kInbound, spi_in, peer(k), kVpnGw, *s, k);
+      gw_out[k] = sa(EspDir::kOutbound, spi_out, kVpnGw, peer(k), *s, k);
+      mn_in[k] = sa(EspDir::kInbound, spi_out, kVpnGw, peer(k), *s, k);
+      b.inbound_sa(gw_in[k].get(), {inner(k), 32}).outbound_sa({inner(k), 32}, gw_out[k].get());
+    }
+    std::string err;
+    tables = b.build(&err);
+    EXPECT_TRUE(tables) << err;
+    pub.store(tables.get());
+    pipe = ServerPipeline::create(pub, &err);
+    EXPECT_TRUE(pipe) << err;
+    eng = EspEngine::create(&err);
+    EXPECT_TRUE(eng) << err;
+  }
+
+  static std::unique_ptr<EspSa> sa(EspDir dir, uint32_t spi, Ipv4Addr src, Ipv4Addr dst,
+                                   const EspSuite& s, int k) {
+    std::vector<uint8_t> key(size_t{s.key_len} + s.salt_len), akey(s.auth_key_len);
+    for (size_t i = 0; i < key.size(); ++i) key[i] = static_cast<uint8_t>(i * 13 + k);
+    for (size_t i = 0; i < akey.size(); ++i) akey[i] = static_cast<uint8_t>(i * 7 + 3 * k);
+    EspSaConfig c;
+    c.spi = spi;
+    c.dir = dir;
+    c.suite = &s;
+    c.cipher_key = key;
+    c.auth_key = akey;
+    c.tun_src = src;
+    c.tun_dst = dst;
+    c.replay_window = 64;
+    std::string err;
+    auto r = EspSa::create(c, &err);
+    EXPECT_TRUE(r) << err;
+    return r;
+  }
+};
+
+TEST(EspAcrossSas, OutboundBurstOfFourSasEachNumberedInArrivalOrder) {
+  MultiGw gw;
+  constexpr int kN = 24;
+  std::vector<Pkt> pk(kN);
+  std::vector<std::vector<uint8_t>> inner(kN);
+  for (int i = 0; i < kN; ++i) {
+    user_packet(pk[i], kCn, MultiGw::inner(i % 4 == 3 && i > 12 ? 1 : i % 4), 60 + 50 * i);
+    inner[i] = pk[i].bytes();
+  }
+  PktView* v[kN];
+  Ipv4Addr nh[kN];
+  for (int i = 0; i < kN; ++i) v[i] = &pk[i].v;
+  gw.pipe->process(v, kN, 1, nh);
+  uint32_t next_seq[MultiGw::kPeers] = {1, 1, 1, 1};
+  for (int i = 0; i < kN; ++i) {
+    const int k = i % 4 == 3 && i > 12 ? 1 : i % 4;
+    ASSERT_EQ(pk[i].v.user, 0) << i << " " << to_string(StageDrop(pk[i].v.drop));
+    EXPECT_EQ(nh[i], kGwRouter);
+    EXPECT_EQ(pk[i].ip().dst, MultiGw::peer(k));
+    /* RFC 4303 3.3.3: each SA's numbers in the order its packets came */
+    EXPECT_EQ(load_be32(pk[i].v.data() + kIpv4HdrLen + 4), next_seq[k]++) << i;
+    PktView* pv = &pk[i].v;
+    ASSERT_EQ(esp_inb_process(*gw.eng, *gw.mn_in[k], &pv, 1), 1) << i;
+    EXPECT_EQ(pk[i].bytes(), forwarded(inner[i])) << i;
+  }
+  EXPECT_EQ(gw.pipe->counters().passed(Stage::kEspOutbound), static_cast<uint64_t>(kN));
+  EXPECT_EQ(gw.gw_out[1]->stats().packets, 9u);  /* 1, 5, ..., 21 and 15, 19, 23 */
+  EXPECT_EQ(gw.gw_out[3]->stats().packets, 3u);
+}
+
+TEST(EspAcrossSas, InboundBurstWithAForgeryAndAReplayInTheMiddle) {
+  MultiGw gw;
+  constexpr int kN = 20;
+  std::vector<Pkt> pk(kN);
+  std::vector<std::vector<uint8_t>> inner(kN);
+  for (int i = 0; i < kN; ++i) {
+    user_packet(pk[i], MultiGw::inner(i % 4), kCn, 80 + 40 * i);
+    inner[i] = pk[i].bytes();
+    PktView* pv = &pk[i].v;
+    ASSERT_EQ(esp_outb_process(*gw.eng, *gw.mn_out[i % 4], &pv, 1), 1);
+  }
+  pk[9].v.data()[pk[9].v.data_len - 1] ^= std::byte{1};  /* SA 1: ICV fails */
+  std::vector<Pkt> burst(pk);
+  burst.push_back(pk[6]);  /* SA 2: a replay in the same burst */
+  const int n = kN + 1;
+  std::vector<PktView*> v;
+  for (auto& p : burst) v.push_back(&p.v);
+  std::vector<Ipv4Addr> nh(n);
+  gw.pipe->process(v.data(), static_cast<uint16_t>(n), 0, nh.data());
+  for (int i = 0; i < kN; ++i) {
+    if (i == 9) continue;
+    ASSERT_EQ(burst[i].v.user, 1) << i << " " << to_string(StageDrop(burst[i].v.drop));
+    EXPECT_EQ(nh[i], kCn);
+    EXPECT_EQ(burst[i].bytes(), forwarded(inner[i])) << i;
+  }
+  EXPECT_EQ(burst[9].v.user, kVerdictDrop);
+  EXPECT_EQ(StageDrop(burst[9].v.drop), StageDrop::kEspInbound);
+  EXPECT_EQ(burst[kN].v.user, kVerdictDrop);
+  EXPECT_EQ(StageDrop(burst[kN].v.drop), StageDrop::kEspInbound);
+  const StageCounters& c = gw.pipe->counters();
+  EXPECT_EQ(c.esp_inb(EspDrop::kAuthFailed), 1u);
+  EXPECT_EQ(c.esp_inb(EspDrop::kReplayed), 1u);
+  EXPECT_EQ(c.passed(Stage::kEspInbound), static_cast<uint64_t>(kN - 1));
+  EXPECT_EQ(gw.gw_in[1]->stats().drop(EspDrop::kAuthFailed), 1u);
+  EXPECT_EQ(gw.gw_in[2]->stats().drop(EspDrop::kReplayed), 1u);
+  EXPECT_EQ(gw.gw_in[0]->stats().packets, 5u);
+  EXPECT_EQ(gw.gw_in[1]->stats().packets, 4u);
+}
+
 /* ---------------- drops and punts ---------------- */
 
 /* A UDP datagram to dst:dport carrying payload, with its checksum. */
