@@ -497,19 +497,6 @@ bool outb_groups(EspEngine& eng, EspSa* const* sas, const uint16_t* cnt, uint16_
   return any_bad;
 }
 
-/* A mixed burst (n <= kMaxBurst): split by SA, then as grouped; burst
- * contract over the whole burst (good packets in arrival order). */
-uint16_t outb_multi(EspEngine& eng, EspSa* const* sa_of_pkt, PktView** pkts, uint16_t n) noexcept {
-  EspGroups gr;
-  const uint16_t ng = gr.split(sa_of_pkt, pkts, n);
-  if (ng <= 1) return ng == 0 ? 0 : esp_outb_process(eng, *gr.sas[0], pkts, n);
-  if (!outb_groups(eng, gr.sas, gr.cnt, ng, gr.grp)) [[likely]] return n;
-  const EspScratch& sc = eng.scratch();
-  bool bad[kMaxBurst];
-  for (uint16_t i = 0; i < n; ++i) bad[i] = sc.bad[gr.pos[i]];
-  return move_bad_to_tail(pkts, n, bad);
-}
-
 }  // namespace
 
 uint16_t esp_outb_process(EspEngine& eng, EspSa& sa, PktView** pkts, uint16_t n) noexcept {
@@ -536,22 +523,16 @@ uint16_t esp_outb_process(EspEngine& eng, EspSa& sa, PktView** pkts, uint16_t n)
 
 uint16_t esp_outb_process_grouped(EspEngine& eng, EspSa* const* sas, const uint16_t* cnt,
                                   uint16_t ng, PktView** pkts, uint16_t n) noexcept {
-  if (ng == 0) return 0;
-  if (ng == 1) return esp_outb_process(eng, *sas[0], pkts, n);
-  if (n > kMaxBurst) [[unlikely]]  /* SA by SA, as one call each */
-    return esp_groups_one_by_one(sas, cnt, ng, pkts, [&](EspSa& sa, PktView** p, uint16_t c) {
-      return esp_outb_process(eng, sa, p, c);
-    });
-  if (!outb_groups(eng, sas, cnt, ng, pkts)) [[likely]] return n;
-  return move_bad_to_tail(pkts, n, eng.scratch().bad);
+  return esp_grouped(
+      eng, sas, cnt, ng, pkts, n, [&](EspSa& sa, PktView** p, uint16_t c) { return esp_outb_process(eng, sa, p, c); },
+      [&](EspSa* const* s, const uint16_t* k, uint16_t g, PktView** p) { return outb_groups(eng, s, k, g, p); });
 }
 
 uint16_t esp_outb_process_multi(EspEngine& eng, EspSa* const* sa_of_pkt, PktView** pkts,
                                 uint16_t n) noexcept {
-  if (n <= kMaxBurst) return outb_multi(eng, sa_of_pkt, pkts, n);
-  return esp_multi_in_chunks(sa_of_pkt, pkts, n, [&](EspSa* const* s, PktView** p, uint16_t c) {
-    return outb_multi(eng, s, p, c);
-  });
+  return esp_multi(
+      eng, sa_of_pkt, pkts, n, [&](EspSa& sa, PktView** p, uint16_t c) { return esp_outb_process(eng, sa, p, c); },
+      [&](EspSa* const* s, const uint16_t* k, uint16_t g, PktView** p) { return outb_groups(eng, s, k, g, p); });
 }
 
 }  // namespace mipvpn

@@ -324,4 +324,40 @@ inline uint16_t esp_in_chunks(PktView** pkts, uint16_t n, Fn&& burst) noexcept {
   return good;
 }
 
+/*
+ * The multi-SA entry points of one direction, around its single-SA call
+ * one(sa, pkts, n) and its grouped core groups(sas, cnt, ng, grouped
+ * pkts) -> any packet refused (its bad flags in eng.scratch(), in grouped
+ * order). Both keep the burst contract over the whole burst.
+ */
+template <class One, class Groups>
+inline uint16_t esp_grouped(EspEngine& eng, EspSa* const* sas, const uint16_t* cnt, uint16_t ng,
+                            PktView** pkts, uint16_t n, One&& one, Groups&& groups) noexcept {
+  if (ng == 0) return 0;
+  if (ng == 1) return one(*sas[0], pkts, n);
+  if (n > kMaxBurst) [[unlikely]]  /* SA by SA, as one call each */
+    return esp_groups_one_by_one(sas, cnt, ng, pkts, one);
+  if (!groups(sas, cnt, ng, pkts)) [[likely]] return n;
+  return move_bad_to_tail(pkts, n, eng.scratch().bad);
+}
+
+/* A mixed burst: split by SA (EspGroups), then as grouped; good packets
+ * stay in arrival order. */
+template <class One, class Groups>
+inline uint16_t esp_multi(EspEngine& eng, EspSa* const* sa_of_pkt, PktView** pkts, uint16_t n, One&& one,
+                          Groups&& groups) noexcept {
+  auto burst = [&](EspSa* const* s, PktView** p, uint16_t c) -> uint16_t {
+    EspGroups gr;
+    const uint16_t ng = gr.split(s, p, c);
+    if (ng <= 1) return ng == 0 ? 0 : one(*gr.sas[0], p, c);
+    if (!groups(gr.sas, gr.cnt, ng, gr.grp)) [[likely]] return c;
+    const EspScratch& sc = eng.scratch();
+    bool bad[kMaxBurst];
+    for (uint16_t i = 0; i < c; ++i) bad[i] = sc.bad[gr.pos[i]];
+    return move_bad_to_tail(p, c, bad);
+  };
+  if (n <= kMaxBurst) return burst(sa_of_pkt, pkts, n);
+  return esp_multi_in_chunks(sa_of_pkt, pkts, n, burst);
+}
+
 }  // namespace mipvpn
