@@ -63,6 +63,15 @@ uint16_t port_max_tx_queues(const PortState& p) {
   return info.max_tx_queues;
 }
 
+bool port_is_af_packet(const rte_eth_dev_info& info) {
+  return info.driver_name && std::strcmp(info.driver_name, "net_af_packet") == 0;
+}
+
+bool port_is_af_packet(const PortState& p) {
+  rte_eth_dev_info info{};
+  return rte_eth_dev_info_get(p.id, &info) == 0 && port_is_af_packet(info);
+}
+
 RtStatus port_configure(PortState& p, const RuntimeConfig& cfg, unsigned workers,
                         std::vector<std::string>& notes) {
   rte_eth_dev_info info{};
@@ -82,7 +91,7 @@ RtStatus port_configure(PortState& p, const RuntimeConfig& cfg, unsigned workers
                           " is outside what the port allows (" + std::to_string(info.min_mtu) +
                           ".." + std::to_string(info.max_mtu) + ")");
 
-  const bool af_packet = info.driver_name && std::strcmp(info.driver_name, "net_af_packet") == 0;
+  const bool af_packet = port_is_af_packet(info);
   rte_eth_conf conf{};
   conf.rxmode.mtu = p.spec.mtu;
   /* RSS on IPv4 (addresses; ports too where the NIC only hashes UDP/TCP

@@ -122,7 +122,7 @@ RtStatus build(Runtime::State& s, const PipelineFactory& factory) {
       return RtStatus::fail("port '" + p.spec.name + "' (" + p.spec.device + ") offers " +
                             std::to_string(mtx) + " TX queue(s); the runtime needs one per "
                             "worker plus one for the control thread (at least 2)" +
-                            (p.spec.device.rfind("net_af_packet", 0) == 0
+                            (port_is_af_packet(p)
                                  ? "; give the device qpairs=" + std::to_string(workers + 1)
                                  : std::string()));
     if (mtx - 1u < workers) {

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+struct rte_eth_dev_info;
+
 #include "runtime/arp_cache.h"
 #include "runtime/counters.h"
 #include "runtime/neighbour.h"
@@ -141,6 +143,10 @@ int worker_main(void* arg);
 /* port.cc */
 RtStatus port_resolve(PortState& p, std::vector<std::string>& notes);
 uint16_t port_max_tx_queues(const PortState& p);
+/* net_af_packet: one socket per queue pair, the kernel fans frames out
+ * over all of them (worker 0 reads every RX queue; qpairs >= workers + 1). */
+bool port_is_af_packet(const rte_eth_dev_info& info);
+bool port_is_af_packet(const PortState& p);
 RtStatus port_configure(PortState& p, const RuntimeConfig& cfg, unsigned workers,
                         std::vector<std::string>& notes);
 RtStatus port_start(PortState& p);

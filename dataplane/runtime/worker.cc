@@ -9,6 +9,8 @@
 #include <rte_ethdev.h>
 #include <rte_rcu_qsbr.h>
 
+#include "codec/endian.h"
+#include "codec/ipv4.h"
 #include "runtime/eth.h"
 #include "runtime/mbuf_view.h"
 #include "runtime/spread.h"
@@ -40,12 +42,10 @@ struct Loop {
    * m is at L3 (IPv4, its header checked by the stages): one source over
    * its rate loses its punts here, not everyone's in the ring. */
   void punt(rte_mbuf* m, uint32_t type, uint16_t port) noexcept {
-    const auto* ip = rte_pktmbuf_mtod(m, const uint8_t*);
     /* The stages punt IPv4 they parsed (pipeline.h); a shorter one
      * polices as source 0. */
-    const uint32_t src = m->data_len >= 20 ? (uint32_t{ip[12]} << 24) | (uint32_t{ip[13]} << 16) |
-                                                 (uint32_t{ip[14]} << 8) | ip[15]
-                                           : 0;
+    const uint32_t src =
+        m->data_len >= kIpv4HdrLen ? load_be32(rte_pktmbuf_mtod_offset(m, const std::byte*, 12)) : 0;
     if (!w.police.admit(src, rte_rdtsc())) {
       kill(m, RtDrop::kPuntPoliced);
       return;

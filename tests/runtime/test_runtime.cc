@@ -141,10 +141,9 @@ TEST(Runtime, PolicesPuntsPerSource) {
   ASSERT_TRUE(wait_for([&] { return (n += rig.rt->poll_punts(got.data() + n, 64 - n)) >= c.punted; }));
   std::set<uint32_t> others;
   for (uint16_t i = 0; i < n; ++i) {
-    const auto b = got[i].view.bytes();
-    const uint32_t src = (std::to_integer<uint32_t>(b[12]) << 24) | (std::to_integer<uint32_t>(b[13]) << 16) |
-                         (std::to_integer<uint32_t>(b[14]) << 8) | std::to_integer<uint32_t>(b[15]);
-    if (src != flooder.host()) others.insert(src);
+    const auto ip = ipv4_parse(got[i].view.bytes());
+    ASSERT_TRUE(ip.ok());
+    if (ip->src != flooder) others.insert(ip->src.host());
     rig.rt->free(got[i]);
   }
   EXPECT_EQ(others.size(), 5u);
