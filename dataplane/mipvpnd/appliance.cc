@@ -47,14 +47,13 @@ std::unique_ptr<Appliance> Appliance::build(const Config& cfg, const ApplianceOp
       }
     }
     for (size_t i = 0; i < s.bindings.size(); ++i) {
-      BindingCoa e;
-      e.care_of = s.bindings[i].care_of;
-      if (s.bindings[i].udp) {  /* RFC 3519: UDP to the NAT's public side */
-        e.encap = BindingEncap::kUdp;
-        e.peer = s.bindings[i].peer;
-        e.peer_port = s.bindings[i].port;
-      }
-      const std::string why = ha->add_operator_binding(s.bindings[i].home, e, 0, ha_now_ntp());
+      const StaticBindingConfig& b = s.bindings[i];
+      BindingCoa e;  /* IP-in-IP ignores peer and port (add_operator_binding) */
+      e.care_of = b.care_of;
+      e.encap = b.udp ? BindingEncap::kUdp : BindingEncap::kIpIp;  /* RFC 3519: UDP to the NAT */
+      e.peer = b.peer;
+      e.peer_port = b.port;
+      const std::string why = ha->add_operator_binding(b.home, e, 0, ha_now_ntp());
       if (!why.empty()) {
         *err = std::string(name) + ".bindings[" + std::to_string(i) + "]: " + why;
         return nullptr;
@@ -223,13 +222,7 @@ void Appliance::tick(Runtime& rt) noexcept {
     for (uint16_t i = 0; i < n; ++i) on_punt(rt, pk[i]);
     if (n < pk.size()) break;
   }
-  if (ike_ && ctl_pipeline_)
-    ike_->poll(
-        rt, *ctl_pipeline_,
-        [](const void* c, uint16_t port) noexcept {
-          return static_cast<const Appliance*>(c)->tables()->port_internal(port);
-        },
-        this);
+  if (ike_ && ctl_pipeline_) ike_->poll(rt, *ctl_pipeline_, *tables());
   const auto now = static_cast<uint64_t>(std::time(nullptr));
   if (now != last_expire_s_) {
     last_expire_s_ = now;
@@ -307,16 +300,18 @@ int Appliance::run(std::string* err) {
   /* The binding tables take their grace periods from the runtime's
    * rte_rcu_qsbr, like every other table the workers read: one quiescent
    * report per worker loop for all of them. */
+  auto grace_periods = [this](const QsbrGracePeriod& g) {
+    for (HomeAgent* ha : {xha_.get(), iha_.get()})
+      if (ha) ha->set_grace_period(g);
+  };
   QsbrGracePeriod gp;
   gp.ctx = rt.get();
   gp.start = [](void* c) noexcept { return static_cast<Runtime*>(c)->rcu_start(); };
   gp.check = [](void* c, uint64_t t) noexcept { return static_cast<Runtime*>(c)->rcu_check(t); };
-  for (HomeAgent* ha : {xha_.get(), iha_.get()})
-    if (ha) ha->set_grace_period(gp);
+  grace_periods(gp);
 
   if (const RtStatus st = rt->start(); !st.ok()) {
-    for (HomeAgent* ha : {xha_.get(), iha_.get()})
-      if (ha) ha->set_grace_period(QsbrGracePeriod{});
+    grace_periods(QsbrGracePeriod{});
     *err = st.error;
     return 1;
   }
@@ -335,8 +330,7 @@ int Appliance::run(std::string* err) {
   reclaim_retired(rt.get(), true);
   /* The workers are stopped: free what the binding tables retired, and
    * leave the runtime's grace periods before it goes. */
-  for (HomeAgent* ha : {xha_.get(), iha_.get()})
-    if (ha) ha->set_grace_period(QsbrGracePeriod{});
+  grace_periods(QsbrGracePeriod{});
   final_stage_ = StageCounters{};
   auto add = [this](const StageCounters& c) {
     final_stage_.rx += c.rx;

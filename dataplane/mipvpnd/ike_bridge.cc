@@ -8,6 +8,7 @@
 #include "codec/udp.h"
 #include "runtime/runtime.h"
 #include "stages/pipeline.h"
+#include "stages/tables.h"
 
 namespace mipvpn {
 
@@ -94,8 +95,7 @@ void IkeBridge::to_host(Runtime& rt, CtlPkt& p) noexcept {
     ++c_.drops[static_cast<size_t>(IkeTapDrop::kToHostFailed)];
 }
 
-void IkeBridge::poll(Runtime& rt, Pipeline& ctl, bool (*inside)(const void* ctx, uint16_t port),
-                     const void* ctx) noexcept {
+void IkeBridge::poll(Runtime& rt, Pipeline& ctl, const StageTables& t) noexcept {
   if (!aux_) return;
   std::array<CtlPkt, 32> pk;
   for (int round = 0; round < 4; ++round) {
@@ -118,7 +118,7 @@ void IkeBridge::poll(Runtime& rt, Pipeline& ctl, bool (*inside)(const void* ctx,
         aux_->free(p);
         continue;
       }
-      if (inside && inside(ctx, p.view.user)) {
+      if (t.port_internal(p.view.user)) {
         ++c_.drops[static_cast<size_t>(IkeTapDrop::kInside)];
         aux_->free(p);
         continue;

@@ -35,6 +35,7 @@ namespace mipvpn {
 
 class Pipeline;
 class Runtime;
+class StageTables;
 struct CtlPkt;
 
 
@@ -110,9 +111,9 @@ class IkeBridge {
   void to_host(Runtime& rt, CtlPkt& p) noexcept;
   /* Read what the host wrote, check it, route it through ctl (in_port
    * kPortLocal) and send it out of the port the pipeline chose, unless
-   * that is an internal one (inside(port) true): the host is trusted for
+   * that is an internal one (t's port zones): the host is trusted for
    * IKE to the outside only, never as a way into the intranet. */
-  void poll(Runtime& rt, Pipeline& ctl, bool (*inside)(const void* ctx, uint16_t port), const void* ctx) noexcept;
+  void poll(Runtime& rt, Pipeline& ctl, const StageTables& t) noexcept;
   /* Remove the TUN (counters stay). Call after the Runtime is stopped or
    * destroyed (it may hold packets from the TUN's pool), before
    * eal_cleanup(). */
