@@ -208,4 +208,16 @@ class Env {
   std::atomic<const StageTables*> pub_{nullptr};
 };
 
+/* A VPN gateway case for parameterised tests: suite, RFC 3948 UDP or not;
+ * gw_case_name gives gtest a name such as aes_128_gcm_natt. */
+struct GwCase {
+  const char* suite;
+  bool natt;
+};
+inline std::string gw_case_name(const ::testing::TestParamInfo<GwCase>& i) {
+  std::string s = i.param.suite;
+  for (char& ch : s) ch = ch == '-' ? '_' : ch;
+  return s + (i.param.natt ? "_natt" : "");
+}
+
 }  // namespace mipvpn::test

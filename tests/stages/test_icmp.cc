@@ -22,10 +22,6 @@ namespace {
 
 constexpr uint8_t kAll = kRoleXha | kRoleVpnGw | kRoleIha;
 
-struct GwCase {
-  const char* suite;
-  bool natt;
-};
 const Ipv4Addr kOutsider(198, 51, 100, 66);
 
 /* Set DF (or a fragment offset) and fix the header checksum. */
@@ -516,11 +512,7 @@ TEST(RateLimit, ZeroSendsNoneAndLimitsAreChecked) {
 INSTANTIATE_TEST_SUITE_P(Suites, Tunnels,
                          ::testing::Values(GwCase{"aes-128-gcm", false}, GwCase{"aes-128-gcm", true},
                                            GwCase{"aes-128-cbc-sha1", false}, GwCase{"aes-256-cbc-sha1", true}),
-                         [](const auto& i) {
-                           std::string s = i.param.suite;
-                           for (char& ch : s) ch = ch == '-' ? '_' : ch;
-                           return s + (i.param.natt ? "_nat" : "");
-                         });
+                         test::gw_case_name);
 
 }  // namespace
 }  // namespace mipvpn::test

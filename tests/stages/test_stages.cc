@@ -79,10 +79,6 @@ TEST(XhaAlone, EncapUdpToTheNatMapping) {
 
 /* ---------------- VPN gateway alone ---------------- */
 
-struct GwCase {
-  const char* suite;
-  bool natt;
-};
 class GwAlone : public ::testing::TestWithParam<GwCase> {};
 
 TEST_P(GwAlone, InboundDecryptsAndForwards) {
@@ -118,11 +114,7 @@ TEST_P(GwAlone, OutboundEncryptsBySpd) {
 INSTANTIATE_TEST_SUITE_P(Suites, GwAlone,
                          ::testing::Values(GwCase{"aes-128-gcm", false}, GwCase{"aes-128-gcm", true},
                                            GwCase{"aes-128-cbc-sha1", false}, GwCase{"aes-128-cbc-sha1", true}),
-                         [](const auto& i) {
-                           std::string s = i.param.suite;
-                           for (char& ch : s) ch = ch == '-' ? '_' : ch;
-                           return s + (i.param.natt ? "_natt" : "");
-                         });
+                         test::gw_case_name);
 
 /* ---------------- i-HA alone ---------------- */
 
