@@ -263,11 +263,7 @@ TEST_P(Combined, MixedBurstKeepsEachVerdictWithItsPacket) {
 INSTANTIATE_TEST_SUITE_P(Suites, Combined,
                          ::testing::Values(GwCase{"aes-128-gcm", false}, GwCase{"aes-128-gcm", true},
                                            GwCase{"aes-128-cbc-sha1", false}, GwCase{"aes-256-cbc-sha1", true}),
-                         [](const auto& i) {
-                           std::string s = i.param.suite;
-                           for (char& ch : s) ch = ch == '-' ? '_' : ch;
-                           return s + (i.param.natt ? "_nat" : "");
-                         });
+                         test::gw_case_name);
 
 TEST(Burst, LongerThanKMaxBurstIsTakenInChunks) {
   Env env;
