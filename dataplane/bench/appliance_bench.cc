@@ -493,16 +493,22 @@ Result run_kind(Kind k, const Options& o, double hz) {
   for (auto& p : ports) gen.tx.insert(gen.tx.end(), p.tx.begin(), p.tx.end());
 
   Reference ref(w, k, o, static_cast<uint32_t>(f.len.size()));
-  std::vector<double> ours, refc, cpu;
+  std::vector<double> ours, refc, cpu, busy, vec;
   uint64_t out_total = 0;
   for (uint32_t round = 0; round < o.rounds + 1; ++round) {
     uint64_t out = 0;
     const uint64_t ns0 = workers_cpu_ns(threads, workers);
+    const RtCounts c0 = rt->counts();
     const uint64_t cyc = gen.round(packets, hz, &out);
     const uint64_t ns1 = workers_cpu_ns(threads, workers);
+    const RtCounts c1 = rt->counts();
     if (round) {
       ours.push_back(static_cast<double>(cyc) * workers / static_cast<double>(packets));
       cpu.push_back(static_cast<double>(ns1 - ns0) * hz / 1e9 / static_cast<double>(packets));
+      busy.push_back(static_cast<double>(c1.busy_cycles - c0.busy_cycles) / static_cast<double>(packets));
+      /* Packets per busy poll, as VPP's vectors per call. */
+      const uint64_t bp = c1.busy_polls - c0.busy_polls;
+      vec.push_back(bp ? static_cast<double>(c1.rx - c0.rx) / static_cast<double>(bp) : 0);
       out_total += out;
     }
     if (ref.raw) {
@@ -522,6 +528,8 @@ Result run_kind(Kind k, const Options& o, double hz) {
   r.total_mpps = r.ours.mpps * workers;
   r.packets_out = out_total;
   r.worker_cpu = make_figure(median(cpu), hz, o.size);
+  r.worker_busy = make_figure(median(busy), hz, o.size);
+  r.per_poll = median(vec);
   r.dropped = c.total_drops();
   if (ref.raw) {
     r.ref_name = std::string(ref.raw->name());

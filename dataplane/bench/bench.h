@@ -47,6 +47,11 @@ struct Result {
   /* Per packet from the CPU time the worker threads got (not wall time):
    * what a dedicated core would do, on a shared machine. */
   std::optional<Figure> worker_cpu;
+  /* Per packet from the workers' busy cycles (loop iterations that
+   * received, RtCounts::busy_cycles): the worker's cost without its idle
+   * polls, what "per core" targets are read against. */
+  std::optional<Figure> worker_busy;
+  std::optional<double> per_poll; /* packets received per busy poll */
   bool no_ring = false;  /* measured with --no-ring: Pipeline::process only */
 };
 

@@ -193,6 +193,10 @@ int main(int argc, char** argv) {
     if (r.worker_cpu)
       std::printf(",\"worker_cpu\":{\"cycles_per_packet\":%.1f,\"mpps\":%.3f}",
                   r.worker_cpu->cycles_per_packet, r.worker_cpu->mpps);
+    if (r.worker_busy)
+      std::printf(",\"worker_busy\":{\"cycles_per_packet\":%.1f,\"mpps\":%.3f}",
+                  r.worker_busy->cycles_per_packet, r.worker_busy->mpps);
+    if (r.per_poll) std::printf(",\"packets_per_poll\":%.1f", *r.per_poll);
     std::printf("}\n");
   } else {
     std::printf("%s %s size %u burst %u: %.1f cycles/pkt, %.3f Mpps, %.3f Gbit/s\n",
@@ -206,6 +210,10 @@ int main(int argc, char** argv) {
     if (r.worker_cpu)
       std::printf("  on the workers' CPU time: %.1f cycles/pkt, %.3f Mpps per worker\n",
                   r.worker_cpu->cycles_per_packet, r.worker_cpu->mpps);
+    if (r.worker_busy)
+      std::printf("  on the workers' busy cycles: %.1f cycles/pkt, %.3f Mpps per worker\n",
+                  r.worker_busy->cycles_per_packet, r.worker_busy->mpps);
+    if (r.per_poll) std::printf("  %.1f packets per busy poll\n", *r.per_poll);
     if (r.packets_out)
       std::printf("  packets out %llu of %llu, dropped %llu\n",
                   static_cast<unsigned long long>(*r.packets_out),

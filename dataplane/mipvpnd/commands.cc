@@ -85,6 +85,20 @@ void Appliance::cmd_stats(Runtime* rt, TelDict& out) const {
     d.u64("oerrors", e.oerrors);
     d.u64("rx_nombuf", e.rx_nombuf);
   }
+  /* Each worker's loop (VPP's clocks per vector): busy_cycles / rx is
+   * its cost per packet without idle polls, rx / busy_polls its burst. */
+  for (unsigned w = 0; rt && w < rt->workers(); ++w) {
+    const RtCounts wc = rt->worker_counts(w);
+    char key[24];
+    std::snprintf(key, sizeof key, "worker%u", w);
+    TelDict& d = out.dict(key);
+    d.u64("rx", wc.rx);
+    d.u64("tx", wc.tx);
+    d.u64("polls", wc.polls);
+    d.u64("busy_polls", wc.busy_polls);
+    d.u64("busy_cycles", wc.busy_cycles);
+    d.u64("tsc_hz", rt->tsc_hz());
+  }
   const StageCounters s = live_stage_counters();
   TelDict& st = out.dict("stages");
   st.u64("rx", s.rx);

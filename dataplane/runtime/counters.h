@@ -86,6 +86,13 @@ struct RtCounts {
   uint64_t punted = 0;  /* handed to the control thread: punts, ARP frames,
                          * packets whose next hop is being resolved */
   uint64_t spread = 0;  /* handed to another worker (software RSS) */
+  /* Worker loop accounting, as VPP's clocks per vector: TSC cycles of
+   * the loop iterations that received at least one packet, and how many
+   * iterations ran (polls) and received (busy_polls). busy_cycles / rx is
+   * a worker's cost per packet without its idle polling. */
+  uint64_t busy_cycles = 0;
+  uint64_t polls = 0;
+  uint64_t busy_polls = 0;
   std::array<uint64_t, kRtDropCount> drops{};
   std::array<uint64_t, kStageDropSlots> stage_drops{};
   RtArpCounts arp{};
@@ -101,6 +108,7 @@ struct RtCounts {
 /* One worker's block. Only its worker writes it. */
 struct alignas(64) WorkerCounters {
   std::atomic<uint64_t> rx{0}, tx{0}, punted{0}, spread{0};
+  std::atomic<uint64_t> busy_cycles{0}, polls{0}, busy_polls{0};
   std::array<std::atomic<uint64_t>, kRtDropCount> drops{};
   std::array<std::atomic<uint64_t>, kStageDropSlots> stage_drops{};
 
@@ -112,6 +120,9 @@ struct alignas(64) WorkerCounters {
     s.tx += tx.load(std::memory_order_relaxed);
     s.punted += punted.load(std::memory_order_relaxed);
     s.spread += spread.load(std::memory_order_relaxed);
+    s.busy_cycles += busy_cycles.load(std::memory_order_relaxed);
+    s.polls += polls.load(std::memory_order_relaxed);
+    s.busy_polls += busy_polls.load(std::memory_order_relaxed);
     for (size_t i = 0; i < kRtDropCount; ++i) s.drops[i] += drops[i].load(std::memory_order_relaxed);
     for (size_t i = 0; i < kStageDropSlots; ++i)
       s.stage_drops[i] += stage_drops[i].load(std::memory_order_relaxed);

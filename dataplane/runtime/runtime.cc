@@ -454,6 +454,7 @@ RtCounts Runtime::worker_counts(unsigned worker) const noexcept {
   return r;
 }
 
+uint64_t Runtime::tsc_hz() const noexcept { return rte_get_tsc_hz(); }
 unsigned Runtime::workers() const noexcept { return s_->sh.n_workers; }
 uint16_t Runtime::ports() const noexcept { return s_->sh.n_ports; }
 uint16_t Runtime::port_id(uint16_t port) const noexcept { return s_->ports[port].id; }

@@ -175,6 +175,8 @@ class Runtime {
 
   RtCounts counts() const noexcept;                 /* all workers + control */
   RtCounts worker_counts(unsigned worker) const noexcept;
+  /* TSC cycles per second (RtCounts::busy_cycles are TSC cycles). */
+  uint64_t tsc_hz() const noexcept;
 
   unsigned workers() const noexcept;
   uint16_t ports() const noexcept;

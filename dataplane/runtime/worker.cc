@@ -238,11 +238,26 @@ int worker_main(void* arg) {
   rte_rcu_qsbr_thread_register(sh.qsbr, w.id);
   rte_rcu_qsbr_thread_online(sh.qsbr, w.id);
   Loop loop{.w = w, .s = *w.scratch, .sh = sh, .bc = {}};
+  WorkerCounters& wc = *w.counters;
+  /* One TSC read per iteration: an iteration that received counts as
+   * busy from the end of the previous one to its own end. */
+  uint64_t t0 = rte_rdtsc();
   while (!sh.stop.load(std::memory_order_relaxed)) {
     const uint32_t seen = loop.once();
     rte_rcu_qsbr_quiescent(sh.qsbr, w.id);
     if (sh.hook) sh.hook(w.id, sh.hook_ctx);
-    if (!seen && sh.idle_sleep_us) rte_delay_us_sleep(sh.idle_sleep_us);
+    const uint64_t t1 = rte_rdtsc();
+    WorkerCounters::add(wc.polls, 1);
+    if (seen) {
+      WorkerCounters::add(wc.busy_cycles, t1 - t0);
+      WorkerCounters::add(wc.busy_polls, 1);
+      t0 = t1;
+    } else if (sh.idle_sleep_us) {
+      rte_delay_us_sleep(sh.idle_sleep_us);
+      t0 = rte_rdtsc();
+    } else {
+      t0 = t1;
+    }
   }
   rte_rcu_qsbr_thread_offline(sh.qsbr, w.id);
   rte_rcu_qsbr_thread_unregister(sh.qsbr, w.id);

@@ -132,6 +132,9 @@ def run(d):
     check("stats stages", st["stages"]["rx"] == 4 and st["stages"]["dropped"] == 4, st)
     check("stats per port", st["port0"]["name"] == "outside" and st["port0"]["ipackets"] == 4 and
           st["port1"]["name"] == "inside" and st["port1"]["ipackets"] == 1, st)
+    w0 = st["worker0"]
+    check("stats worker loop", "worker1" not in st and w0["rx"] == 5 and
+          0 < w0["busy_polls"] <= w0["polls"] and w0["busy_cycles"] > 0 and w0["tsc_hz"] > 0, w0)
     check("stats roles", st["vpngw"]["sas_in"] == 1 and st["xha"]["bindings"] == 0 and "iha" in st, st)
     dr = t["/mipvpn/drops"]
     check("drops stage", dr["stage"]["unknown_spi"] == 1 and dr["stage"]["bad_spi"] == 1, dr["stage"])
