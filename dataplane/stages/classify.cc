@@ -125,33 +125,31 @@ void classify_burst(const StageCtx& c, const uint16_t* idx, uint16_t n) noexcept
 
   /* Rule 2: i-HoA with an i-HA binding. */
   if (c.t.has(kRoleIha)) bind_bulk(c, *c.t.iha_bindings(), rest, dst, nr, Action::kImipEncap);
-  /* Rule 3: outbound SPD, longest prefix first. */
-  if (c.t.has(kRoleVpnGw)) {
-    for (uint16_t k = 0; k < nr; ++k) {
-      PktState& s = c.st[rest[k]];
-      if (s.act != Action::kForward) continue;
-      if ((s.outb = c.t.spd_lookup(dst[k])) != nullptr) s.act = Action::kEspOutbound;
-    }
-  }
-  /* Rule 4: x-HoA with an x-HA binding, for what is still unclaimed. */
-  if (c.t.has(kRoleXha)) {
-    uint16_t left[kMaxBurst];
-    Ipv4Addr* const ldst = c.scr.a1.data();
-    uint16_t nl = 0;
-    for (uint16_t k = 0; k < nr; ++k) {
-      if (c.st[rest[k]].act != Action::kForward) continue;
-      left[nl] = rest[k];
-      ldst[nl++] = dst[k];
-    }
-    if (nl) bind_bulk(c, *c.t.xha_bindings(), left, ldst, nl, Action::kXmipEncap);
-  }
-  /* RFC 4301 5.1 / 5.2: clear traffic from outside may not be sent into
-   * the VPN (rule 3) nor to a mobile node's internal home address (rule 2). */
+  /* Rule 3: outbound SPD, longest prefix first, for what rule 2 left;
+   * what rule 3 leaves goes to rule 4. RFC 4301 5.1 / 5.2: clear traffic
+   * from outside may not be sent into the VPN (rule 3) nor to a mobile
+   * node's internal home address (rule 2). */
+  const bool gw = c.t.has(kRoleVpnGw), xha = c.t.has(kRoleXha);
+  uint16_t left[kMaxBurst];
+  Ipv4Addr* const ldst = c.scr.a1.data();
+  uint16_t nl = 0;
   for (uint16_t k = 0; k < nr; ++k) {
     PktState& s = c.st[rest[k]];
-    if (!s.prot && (s.act == Action::kImipEncap || s.act == Action::kEspOutbound))
-      c.drop(rest[k], StageDrop::kUnprotected);
+    if (s.act == Action::kForward) {
+      if (gw && (s.outb = c.t.spd_lookup(dst[k])) != nullptr) {
+        s.act = Action::kEspOutbound;
+      } else {
+        if (xha) {
+          left[nl] = rest[k];
+          ldst[nl++] = dst[k];
+        }
+        continue;
+      }
+    }
+    if (!s.prot) c.drop(rest[k], StageDrop::kUnprotected);  /* kImipEncap or kEspOutbound */
   }
+  /* Rule 4: x-HoA with an x-HA binding, for what is still unclaimed. */
+  if (nl) bind_bulk(c, *c.t.xha_bindings(), left, ldst, nl, Action::kXmipEncap);
   /* Rule 5: the rest stays kForward (forward_stage checks the zone). */
 }
 

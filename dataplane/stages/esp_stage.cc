@@ -14,31 +14,47 @@ namespace {
  * arrival order (the replay window and sequence numbers depend on it);
  * then visit(sa_key, i, pkt, ok) in that order: ok when the engine kept
  * the packet (burst contract: the good ones keep their order in
- * burst[0..good)). Quadratic in the number of SAs of one burst, which is
- * small.
+ * burst[0..good)). A counting sort: each packet's group found among the
+ * distinct SAs seen so far (the last one first: neighbours in a burst
+ * mostly share their SA), then every packet placed at its group's next
+ * slot.
  */
 template <class Key, class SaOf, class Process, class Visit>
 void engine_burst(const StageCtx& c, const uint16_t* idx, uint16_t n, Key key, SaOf sa_of,
                   Process&& process, Visit&& visit) noexcept {
-  bool taken[kMaxBurst];
+  using KeyPtr = decltype(key(c.st[0]));
   uint16_t order[kMaxBurst];
   PktView* burst[kMaxBurst];
   EspSa* sas[kMaxBurst];
   uint16_t cnt[kMaxBurst];
-  uint16_t ng = 0, m = 0;
-  for (uint16_t k = 0; k < n; ++k) taken[k] = false;
+  uint16_t next[kMaxBurst];
+  uint16_t gid[kMaxBurst];
+  KeyPtr gkey[kMaxBurst];
+  uint16_t ng = 0, last = 0;
   for (uint16_t k = 0; k < n; ++k) {
-    if (taken[k]) continue;
-    auto* const sa = key(c.st[idx[k]]);
-    const uint16_t m0 = m;
-    for (uint16_t j = k; j < n; ++j) {
-      if (taken[j] || key(c.st[idx[j]]) != sa) continue;
-      taken[j] = true;
-      order[m] = idx[j];
-      burst[m++] = c.pkts[idx[j]];
+    const KeyPtr sa = key(c.st[idx[k]]);
+    uint16_t g = last;
+    if (ng == 0 || gkey[g] != sa) {
+      for (g = 0; g < ng && gkey[g] != sa; ++g) {
+      }
+      if (g == ng) {
+        gkey[ng] = sa;
+        cnt[ng++] = 0;
+      }
+      last = g;
     }
-    sas[ng] = sa_of(*sa);
-    cnt[ng++] = static_cast<uint16_t>(m - m0);
+    gid[k] = g;
+    ++cnt[g];
+  }
+  for (uint16_t g = 0, at = 0; g < ng; ++g) {
+    next[g] = at;
+    at = static_cast<uint16_t>(at + cnt[g]);
+    sas[g] = sa_of(*gkey[g]);
+  }
+  for (uint16_t k = 0; k < n; ++k) {
+    const uint16_t m = next[gid[k]]++;
+    order[m] = idx[k];
+    burst[m] = c.pkts[idx[k]];
   }
   const uint16_t good = process(sas, cnt, ng, burst, n);
   uint16_t g = 0;

@@ -84,15 +84,26 @@ std::unique_ptr<const StageTables> StageTablesBuilder::build(std::string* err) c
                    [](const Route& a, const Route& b) { return a.dst.len > b.dst.len; });
 
   /* What the workers' lookups read (tables.h). */
-  auto own = [&](Ipv4Addr a, uint8_t bit) {
-    for (auto& o : t->own_)
-      if (o.addr == a.host()) return void(o.bits = static_cast<uint8_t>(o.bits | bit));
-    t->own_.push_back({a.host(), bit});
+  std::vector<StageTables::OwnAddr> own;
+  auto add_own = [&](Ipv4Addr a, uint8_t bit) {
+    for (auto& o : own)
+      if (o.addr == a.host()) return void(o.bits |= bit);
+    own.push_back({a.host(), bit});
   };
-  for (Ipv4Addr a : t->xha_addrs_) own(a, kOwnXha);
-  for (Ipv4Addr a : t->iha_addrs_) own(a, kOwnIha);
-  if (t->has(kRoleVpnGw)) own(t->gw_addr_, kOwnGw);
-  for (Ipv4Addr a : t->port_addrs_) own(a, kOwnPort);
+  for (Ipv4Addr a : t->xha_addrs_) add_own(a, kOwnXha);
+  for (Ipv4Addr a : t->iha_addrs_) add_own(a, kOwnIha);
+  if (t->has(kRoleVpnGw)) add_own(t->gw_addr_, kOwnGw);
+  for (Ipv4Addr a : t->port_addrs_) add_own(a, kOwnPort);
+  uint32_t olog = 3;
+  while ((1u << olog) < 4 * own.size()) ++olog;
+  t->own_slots_.assign(size_t{1} << olog, StageTables::OwnAddr{});
+  t->own_mask_ = (1u << olog) - 1;
+  t->own_shift_ = 32 - olog;
+  for (const auto& o : own) {
+    uint32_t i = t->own_hash(o.addr);
+    while (t->own_slots_[i].bits != 0) i = (i + 1) & t->own_mask_;
+    t->own_slots_[i] = o;
+  }
   uint32_t scap = 8;
   while (scap < 2 * t->spd_.size()) scap *= 2;
   t->spd_slots_.assign(scap, StageTables::SpdSlot{});
