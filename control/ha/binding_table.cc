@@ -188,6 +188,7 @@ bool BindingTable::publish(Binding* b) noexcept {
       if (sk == k) {
         const Binding* old = s->slot[i].rec.load(std::memory_order_relaxed);
         s->slot[i].rec.store(b, std::memory_order_release);
+        bump();
         if (old) {
           rc_.retire(const_cast<Binding*>(old), &BindingTable::free_record, this);
         } else {
@@ -204,6 +205,7 @@ bool BindingTable::publish(Binding* b) noexcept {
     }
     s->slot[i].rec.store(b, std::memory_order_relaxed);
     s->slot[i].key.store(k, std::memory_order_release);  /* publishes rec too */
+    bump();
     ++used_;
     ++live_;
     return true;
@@ -222,6 +224,7 @@ bool BindingTable::remove(Ipv4Addr home) noexcept {
     const Binding* old = s->slot[i].rec.load(std::memory_order_relaxed);
     if (!old) return false;
     s->slot[i].rec.store(nullptr, std::memory_order_release);
+    bump();
     rc_.retire(const_cast<Binding*>(old), &BindingTable::free_record, this);
     --live_;
     return true;

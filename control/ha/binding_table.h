@@ -108,6 +108,12 @@ class BindingTable {
    * record or nullptr; returns the bit mask of hits.
    */
   uint64_t lookup_bulk(const Ipv4Addr* homes, uint32_t n, const Binding** out) const noexcept;
+  /* Bumped (release) after every change a lookup can see: a record
+   * published, replaced or removed. A reader that keeps lookup results
+   * across bursts (stages/dst_memo.h) compares it once per burst (acquire);
+   * the records it kept stay valid until its next quiescent state, as any
+   * lookup result does. */
+  uint64_t version() const noexcept { return version_.load(std::memory_order_acquire); }
   /* Prefetch the first slot of each key: a worker calls it for burst
    * i + 1 before lookup_bulk of burst i, and uses the records of burst
    * i - 1 after, so that three bursts of memory accesses overlap. */
@@ -165,8 +171,11 @@ class BindingTable {
   bool grow(uint32_t want_live) noexcept;
   bool grow_pool() noexcept;
 
+  void bump() noexcept { version_.store(version_.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
+
   QsbrReclaimer& rc_;
   std::atomic<Slots*> slots_;
+  std::atomic<uint64_t> version_{0};
   size_t used_ = 0;   /* slots with a key (live + tombstones) */
   size_t live_ = 0;
   size_t slot_bytes_ = 0;  /* of the arrays allocated (current + retired) */

@@ -6,6 +6,7 @@
 #include "codec/mip_tunnel.h"
 #include "codec/natt.h"
 #include "codec/udp.h"
+#include "stages/dst_memo.h"
 #include "stages/icmp.h"
 #include "stages/ipv4_fast.h"
 
@@ -117,6 +118,18 @@ void classify_burst(const StageCtx& c, const uint16_t* idx, uint16_t n) noexcept
       classify_local(c, i, ip, own);
       continue;
     }
+    /* Rules 2..4 as this worker last found them for this address. */
+    if (const DstMemo::Entry* e = c.memo.find(ip.dst)) {
+      s.act = e->act;
+      if (e->act == Action::kEspOutbound) {
+        s.outb = static_cast<EspSa*>(const_cast<void*>(e->ref));
+      } else if (e->act != Action::kForward) {
+        s.bind = static_cast<const Binding*>(e->ref);
+      }
+      if (!s.prot && (e->act == Action::kImipEncap || e->act == Action::kEspOutbound))
+        c.drop(i, StageDrop::kUnprotected);
+      continue;
+    }
     s.act = Action::kForward;
     rest[nr] = i;
     dst[nr++] = ip.dst;
@@ -138,18 +151,28 @@ void classify_burst(const StageCtx& c, const uint16_t* idx, uint16_t n) noexcept
     if (s.act == Action::kForward) {
       if (gw && (s.outb = c.t.spd_lookup(dst[k])) != nullptr) {
         s.act = Action::kEspOutbound;
+        c.memo.put(dst[k], Action::kEspOutbound, s.outb);
+      } else if (xha) {
+        left[nl] = rest[k];
+        ldst[nl++] = dst[k];
+        continue;
       } else {
-        if (xha) {
-          left[nl] = rest[k];
-          ldst[nl++] = dst[k];
-        }
+        c.memo.put(dst[k], Action::kForward, nullptr);
         continue;
       }
+    } else {
+      c.memo.put(dst[k], Action::kImipEncap, s.bind);
     }
     if (!s.prot) c.drop(rest[k], StageDrop::kUnprotected);  /* kImipEncap or kEspOutbound */
   }
   /* Rule 4: x-HoA with an x-HA binding, for what is still unclaimed. */
-  if (nl) bind_bulk(c, *c.t.xha_bindings(), left, ldst, nl, Action::kXmipEncap);
+  if (nl) {
+    bind_bulk(c, *c.t.xha_bindings(), left, ldst, nl, Action::kXmipEncap);
+    for (uint16_t k = 0; k < nl; ++k) {
+      const PktState& s = c.st[left[k]];
+      c.memo.put(ldst[k], s.act, s.act == Action::kXmipEncap ? s.bind : nullptr);
+    }
+  }
   /* Rule 5: the rest stays kForward (forward_stage checks the zone). */
 }
 

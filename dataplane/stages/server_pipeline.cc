@@ -38,7 +38,8 @@ void ServerPipeline::process_chunk(PktView* const* pkts, uint16_t n, uint16_t in
     return;
   }
   IcmpCtx icmp{.in_port = in_port, .rl = &icmp_rl_, .clock = clock_, .quote = quote_.data()};
-  const StageCtx c{*t, pkts, next_hop, st_.data(), ctr_, ip_id_, icmp, scr_};
+  memo_.sync(*t);
+  const StageCtx c{*t, pkts, next_hop, st_.data(), ctr_, ip_id_, icmp, scr_, memo_};
 
   uint16_t work[kMaxBurst];
   uint16_t nw = n;

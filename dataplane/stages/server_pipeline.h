@@ -41,6 +41,7 @@
 
 #include "crypto/esp.h"
 #include "stages/drop.h"
+#include "stages/dst_memo.h"
 #include "stages/pipeline.h"
 #include "stages/stage.h"
 #include "stages/tables.h"
@@ -82,6 +83,7 @@ class ServerPipeline final : public Pipeline {
   std::array<IcmpQuote, kMaxBurst> quote_;
   std::array<PktState, kMaxBurst> st_;
   StageScratch scr_;
+  DstMemo memo_;
   std::array<std::array<uint16_t, kMaxBurst>, kActions> grp_;
 };
 

@@ -65,6 +65,8 @@ struct StageScratch {
   std::array<Ipv4Addr, kMaxBurst> a0, a1, a2;
 };
 
+class DstMemo;  /* stages/dst_memo.h */
+
 struct StageCtx {
   const StageTables& t;
   PktView* const* pkts;
@@ -74,6 +76,7 @@ struct StageCtx {
   uint16_t& ip_id;  /* outer Identification of the tunnels we originate */
   IcmpCtx& icmp;
   StageScratch& scr;
+  DstMemo& memo;    /* classification's rules 2..4 by destination, synced to t */
 
   void drop(uint16_t i, StageDrop d) const noexcept {
     st[i].act = Action::kDrop;

@@ -2,6 +2,7 @@
 #include "stages/tables.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include "stages/pipeline.h"
 
@@ -23,7 +24,9 @@ bool prefix_ok(const Ipv4Prefix& p, const char* what, std::string* err) {
 }  // namespace
 
 std::unique_ptr<const StageTables> StageTablesBuilder::build(std::string* err) const {
+  static std::atomic<uint64_t> next_serial{1};
   std::unique_ptr<StageTables> t(new StageTables());
+  t->serial_ = next_serial.fetch_add(1, std::memory_order_relaxed);
   t->roles_ = roles_;
   if ((roles_ & kRoleXha) && xha_.empty()) return fail(err, "the x-HA role needs an x-HA address"), nullptr;
   if ((roles_ & kRoleXha) && !xha_bind_) return fail(err, "the x-HA role needs its binding table"), nullptr;

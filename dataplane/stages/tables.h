@@ -97,6 +97,10 @@ inline constexpr uint8_t kOwnPort = 0x08;
 class StageTables {
  public:
   uint8_t roles() const noexcept { return roles_; }
+  /* Distinct for every table ever built in this process (a new table may
+   * reuse a freed one's address): what a worker's memo of lookups is
+   * keyed on (stages/dst_memo.h). */
+  uint64_t serial() const noexcept { return serial_; }
   bool has(uint8_t role) const noexcept { return (roles_ & role) != 0; }
 
   /* kOwn* bits for dst; addresses of disabled roles do not count. The
@@ -199,6 +203,7 @@ class StageTables {
   }
 
   uint8_t roles_ = 0;
+  uint64_t serial_ = 0;
   std::vector<OwnAddr> own_slots_;         /* from the addresses below */
   uint32_t own_mask_ = 0;
   uint32_t own_shift_ = 32;

@@ -108,22 +108,8 @@ class Env {
     bind(xb_, kXHoA, kXHa, o.mip_udp ? kNat : kCoA, o.mip_udp ? kNatPortX : 0);
     bind(xb_, kLoopHome, kXHa, kLoopHome, 0);
     bind(ib_, kIHoA, kIHa, kVpnTia, o.mip_udp ? kNatPortI : 0);
-    StageTablesBuilder b;
-    b.roles(o.roles)
-        .xha_addr(kXHa)
-        .iha_addr(kIHa)
-        .gw_addr(kVpnGw)
-        .port(kOutPort, o.mtu, PortZone::kExternal)
-        .port(kInPort, o.mtu, PortZone::kInternal)
-        .xha_bindings(&xb_)
-        .iha_bindings(&ib_)
-        .inbound_sa(gw_in.get(), {kVpnTia, 32})
-        .outbound_sa({kVpnTia, 32}, gw_out.get())
-        .route({Ipv4Addr(10, 0, 0, 0), 8}, 1)
-        .icmp_errors(o.icmp_rate, o.icmp_burst);
-    if (o.default_route) b.route({Ipv4Addr(), 0}, 0, kGwRouter);
     std::string err;
-    tables_ = b.build(&err);
+    tables_ = builder(true).build(&err);
     EXPECT_TRUE(tables_) << err;
     pub_.store(tables_.get());
     pipe = ServerPipeline::create(pub_, &err);
@@ -131,6 +117,37 @@ class Env {
     eng = EspEngine::create(&err);
     EXPECT_TRUE(eng) << err;
   }
+
+  /* The tables of the constructor; without the outbound SA's SPD entry
+   * when spd is false. */
+  StageTablesBuilder builder(bool spd) const {
+    StageTablesBuilder b;
+    b.roles(o_.roles)
+        .xha_addr(kXHa)
+        .iha_addr(kIHa)
+        .gw_addr(kVpnGw)
+        .port(kOutPort, o_.mtu, PortZone::kExternal)
+        .port(kInPort, o_.mtu, PortZone::kInternal)
+        .xha_bindings(&xb_)
+        .iha_bindings(&ib_)
+        .inbound_sa(gw_in.get(), {kVpnTia, 32})
+        .route({Ipv4Addr(10, 0, 0, 0), 8}, 1)
+        .icmp_errors(o_.icmp_rate, o_.icmp_burst);
+    if (spd) b.outbound_sa({kVpnTia, 32}, gw_out.get());
+    if (o_.default_route) b.route({Ipv4Addr(), 0}, 0, kGwRouter);
+    return b;
+  }
+  /* Publish new tables (no packet is in flight in a test: the old ones go at once). */
+  void publish(std::unique_ptr<const StageTables> t) {
+    pub_.store(t.get());
+    tables_ = std::move(t);
+  }
+  const std::atomic<const StageTables*>& published() const { return pub_; }
+  /* (Re)bind home at the x-HA / i-HA to an IP-in-IP care-of address, or unbind it. */
+  void bind_x(Ipv4Addr home, Ipv4Addr coa) { bind(xb_, home, kXHa, coa, 0); }
+  void bind_i(Ipv4Addr home, Ipv4Addr coa) { bind(ib_, home, kIHa, coa, 0); }
+  bool unbind_x(Ipv4Addr home) { return xb_.remove(home); }
+  bool unbind_i(Ipv4Addr home) { return ib_.remove(home); }
 
   /* Process one packet that came in on in_port (0 outside, 1 intranet); returns its verdict. */
   uint16_t run(Pkt& p, uint16_t in_port = 1) {
