@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 #include "codec/endian.h"
 #include "codec/pkt.h"
@@ -46,11 +47,19 @@ inline EthRxKind eth_rx(PktView& pkt, const MacAddr& ours) noexcept {
   if (pkt.data_len < kEthHdrLen) return EthRxKind::kRunt;
   const std::byte* p = pkt.data();
   const uint16_t type = load_be16(p + 12);
-  MacAddr dst;
-  for (int i = 0; i < 6; ++i) dst.b[i] = std::to_integer<uint8_t>(p[i]);
   if (type == kEtherTypeVlan || type == kEtherTypeQinQ) return EthRxKind::kVlan;
   if (type != kEtherTypeIpv4 && type != kEtherTypeArp) return EthRxKind::kEtherType;
-  if (!(dst == ours) && !dst.is_broadcast()) return EthRxKind::kNotForUs;
+  /* The destination as one 4-byte and one 2-byte word against ours and
+   * against all ones (broadcast). */
+  uint32_t d4, o4;
+  uint16_t d2, o2;
+  std::memcpy(&d4, p, 4);
+  std::memcpy(&d2, p + 4, 2);
+  std::memcpy(&o4, ours.b.data(), 4);
+  std::memcpy(&o2, ours.b.data() + 4, 2);
+  const bool to_us = d4 == o4 && d2 == o2;
+  const bool broadcast = d4 == 0xffffffffu && d2 == 0xffffu;
+  if (!to_us && !broadcast) return EthRxKind::kNotForUs;
   if (type == kEtherTypeArp) return EthRxKind::kArp;
   pkt.data_off += kEthHdrLen;
   pkt.data_len -= kEthHdrLen;
@@ -67,10 +76,8 @@ inline bool eth_tx_prepend(PktView& pkt, const MacAddr& dst, const MacAddr& src,
   pkt.data_off -= kEthHdrLen;
   pkt.data_len += kEthHdrLen;
   std::byte* p = pkt.data();
-  for (int i = 0; i < 6; ++i) {
-    p[i] = std::byte{dst.b[i]};
-    p[6 + i] = std::byte{src.b[i]};
-  }
+  std::memcpy(p, dst.b.data(), 6);
+  std::memcpy(p + 6, src.b.data(), 6);
   store_be16(p + 12, type);
   return true;
 }

@@ -149,6 +149,11 @@ struct Loop {
       s.next_hop[i] = Ipv4Addr{};
     }
     w.pipeline->process(s.view_ptrs.data(), n, port, s.next_hop.data());
+    /* Packets of a burst mostly share their next hop: the last answer
+     * is kept for the burst (the tables above stay the same). */
+    uint16_t last_port = kVerdictFirstSpecial;
+    Ipv4Addr last_nh;
+    const NeighbourEntry* last_ne = nullptr;
     for (uint16_t i = 0; i < n; ++i) {
       rte_mbuf* mb = m[i];
       PktView& v = s.views[i];
@@ -161,7 +166,12 @@ struct Loop {
         /* Next hop 0.0.0.0: directly connected, resolve the destination. */
         Ipv4Addr nh = s.next_hop[i];
         if (nh.host() == 0 && v.data_len >= 20) nh = Ipv4Addr(load_be32(v.data() + 16));
-        const NeighbourEntry* ne = nt[verdict]->find(nh);
+        if (verdict != last_port || nh != last_nh) {
+          last_port = verdict;
+          last_nh = nh;
+          last_ne = nt[verdict]->find(nh);
+        }
+        const NeighbourEntry* ne = last_ne;
         if (!ne) {
           /* RFC 1122 2.3.2.2: not dropped; held by the control thread
            * while it resolves the next hop. */

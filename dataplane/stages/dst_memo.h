@@ -19,7 +19,7 @@
  * A binding published while a burst runs may take effect one burst later
  * than without the memo.
  *
- * Direct-mapped, 2048 entries of 16 bytes (32 KiB) per worker; what
+ * Direct-mapped, 4096 entries of 16 bytes (64 KiB) per worker; what
  * does not fit is looked up as before and overwrites the slot.
  */
 #pragma once
@@ -33,7 +33,7 @@ namespace mipvpn {
 
 class DstMemo {
  public:
-  static constexpr uint32_t kBits = 11;
+  static constexpr uint32_t kBits = 12;
 
   struct Entry {
     uint32_t dst = 0;

@@ -51,6 +51,15 @@ TEST(RtEth, ClassifiesTheRest) {
   EXPECT_EQ(arp.v.data_off, 64u); /* punted whole */
   Buf other(kOther, kEtherTypeIpv4, 60);
   EXPECT_EQ(eth_rx(other.v, kOurs), EthRxKind::kNotForUs);
+  /* One bit off ours or off broadcast, in every byte: not for us. */
+  for (int i = 0; i < 6; ++i) {
+    for (MacAddr near : {kOurs, kMacBroadcast}) {
+      near.b[i] ^= 0x10;
+      Buf f(near, kEtherTypeIpv4, 60);
+      EXPECT_EQ(eth_rx(f.v, kOurs), EthRxKind::kNotForUs) << near.str();
+      EXPECT_EQ(f.v.data_off, 64u);
+    }
+  }
   Buf vlan(kOurs, kEtherTypeVlan, 64);
   EXPECT_EQ(eth_rx(vlan.v, kOurs), EthRxKind::kVlan);
   Buf qinq(kOurs, kEtherTypeQinQ, 64);
