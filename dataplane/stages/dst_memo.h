@@ -43,7 +43,7 @@ class DstMemo {
   };
   static_assert(sizeof(Entry) == 16);
 
-  /* Once per burst, before any find(). */
+  /* Once per burst (per ServerPipeline chunk of up to kMaxBurst), before any find(). */
   void sync(const StageTables& t) noexcept {
     const uint64_t serial = t.serial();
     const uint64_t xv = t.xha_bindings() ? t.xha_bindings()->version() : 0;

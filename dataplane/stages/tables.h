@@ -112,7 +112,7 @@ class StageTables {
     for (uint32_t i = own_hash(dst.host());; i = (i + 1) & own_mask_) {
       const OwnAddr& a = own_slots_[i];
       if (a.bits == 0) return 0;
-      if (a.addr == dst.host()) return a.bits;
+      if (a.addr == dst.host()) return static_cast<uint8_t>(a.bits);
     }
   }
   Ipv4Addr xha_addr() const noexcept { return xha_addrs_.empty() ? Ipv4Addr() : xha_addrs_[0]; }
