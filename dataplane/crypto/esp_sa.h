@@ -229,54 +229,6 @@ struct EspFlight {
   }
 };
 
-/*
- * Split a mixed burst by SA for the multi-SA entry points: grp[] gets the
- * packets SA after SA (in order of first appearance), each SA's in arrival
- * order; pos[i] is packet i's place in grp; sas/off/cnt describe the
- * groups (off[g] .. off[g] + cnt[g] in grp). Returns the number of groups.
- */
-struct EspGroups {
-  EspSa* sas[kMaxBurst];
-  uint16_t off[kMaxBurst];
-  uint16_t cnt[kMaxBurst];
-  uint16_t pos[kMaxBurst];
-  PktView* grp[kMaxBurst];
-
-  uint16_t split(EspSa* const* sa_of_pkt, PktView** pkts, uint16_t n) noexcept {
-    uint16_t ng = 0;
-    uint16_t gid[kMaxBurst];
-    uint16_t last = 0;
-    for (uint16_t i = 0; i < n; ++i) {
-      EspSa* const sa = sa_of_pkt[i];
-      uint16_t g = last;
-      if (ng == 0 || sas[g] != sa) {  /* runs of one SA are the common case */
-        for (g = 0; g < ng && sas[g] != sa; ++g) {
-        }
-        if (g == ng) {
-          sas[ng] = sa;
-          cnt[ng++] = 0;
-        }
-        last = g;
-      }
-      gid[i] = g;
-      ++cnt[g];
-    }
-    uint16_t o = 0;
-    for (uint16_t g = 0; g < ng; ++g) {
-      off[g] = o;
-      o = static_cast<uint16_t>(o + cnt[g]);
-      cnt[g] = 0;
-    }
-    for (uint16_t i = 0; i < n; ++i) {
-      const uint16_t g = gid[i];
-      const uint16_t p = static_cast<uint16_t>(off[g] + cnt[g]++);
-      pos[i] = p;
-      grp[p] = pkts[i];
-    }
-    return ng;
-  }
-};
-
 /* Run a multi-SA burst function over a burst longer than the scratch, in
  * chunks of kMaxBurst, keeping the burst contract. */
 template <class Fn>

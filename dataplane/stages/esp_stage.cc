@@ -10,59 +10,32 @@ namespace {
 /*
  * The group through the engine in one call, whatever its SAs (one
  * IPsec-MB submit/flush cycle for all of them: crypto/esp.h *_grouped):
- * split SA by SA, in order of first appearance, each SA's packets in
- * arrival order (the replay window and sequence numbers depend on it);
- * then visit(sa_key, i, pkt, ok) in that order: ok when the engine kept
- * the packet (burst contract: the good ones keep their order in
- * burst[0..good)). A counting sort: each packet's group found among the
- * distinct SAs seen so far (the last one first: neighbours in a burst
- * mostly share their SA), then every packet placed at its group's next
- * slot.
+ * split SA by SA by the engine's own EspGroups (crypto/esp.h: groups in
+ * order of first appearance, each SA's packets in arrival order, which the
+ * replay window and sequence numbers depend on); then visit(sa_key, i,
+ * pkt, ok) in that order: ok when the engine kept the packet (burst
+ * contract: the good ones keep their order in burst[0..good)).
  */
 template <class Key, class SaOf, class Process, class Visit>
 void engine_burst(const StageCtx& c, const uint16_t* idx, uint16_t n, Key key, SaOf sa_of,
                   Process&& process, Visit&& visit) noexcept {
-  using KeyPtr = decltype(key(c.st[0]));
+  EspSa* sa_of_pkt[kMaxBurst];
+  PktView* pkts[kMaxBurst];
   uint16_t order[kMaxBurst];
-  PktView* burst[kMaxBurst];
-  EspSa* sas[kMaxBurst];
-  uint16_t cnt[kMaxBurst];
-  uint16_t next[kMaxBurst];
-  uint16_t gid[kMaxBurst];
-  KeyPtr gkey[kMaxBurst];
-  uint16_t ng = 0, last = 0;
   for (uint16_t k = 0; k < n; ++k) {
-    const KeyPtr sa = key(c.st[idx[k]]);
-    uint16_t g = last;
-    if (ng == 0 || gkey[g] != sa) {
-      for (g = 0; g < ng && gkey[g] != sa; ++g) {
-      }
-      if (g == ng) {
-        gkey[ng] = sa;
-        cnt[ng++] = 0;
-      }
-      last = g;
-    }
-    gid[k] = g;
-    ++cnt[g];
+    sa_of_pkt[k] = sa_of(*key(c.st[idx[k]]));
+    pkts[k] = c.pkts[idx[k]];
   }
-  for (uint16_t g = 0, at = 0; g < ng; ++g) {
-    next[g] = at;
-    at = static_cast<uint16_t>(at + cnt[g]);
-    sas[g] = sa_of(*gkey[g]);
-  }
-  for (uint16_t k = 0; k < n; ++k) {
-    const uint16_t m = next[gid[k]]++;
-    order[m] = idx[k];
-    burst[m] = c.pkts[idx[k]];
-  }
-  const uint16_t good = process(sas, cnt, ng, burst, n);
-  uint16_t g = 0;
+  EspGroups g;
+  const uint16_t ng = g.split(sa_of_pkt, pkts, n);
+  for (uint16_t k = 0; k < n; ++k) order[g.pos[k]] = idx[k];
+  const uint16_t good = process(g.sas, g.cnt, ng, g.grp, n);
+  uint16_t m = 0;
   for (uint16_t k = 0; k < n; ++k) {
     const uint16_t i = order[k];
     PktView& p = *c.pkts[i];
-    const bool ok = g < good && burst[g] == &p;
-    g = static_cast<uint16_t>(g + (ok ? 1 : 0));
+    const bool ok = m < good && g.grp[m] == &p;
+    m = static_cast<uint16_t>(m + (ok ? 1 : 0));
     visit(*key(c.st[i]), i, p, ok);
   }
 }
