@@ -32,11 +32,10 @@ import shutil
 import struct
 import subprocess
 import sys
-import tempfile
 import time
 
 import mipvpnd_util  # noqa: E402
-from mipvpnd_util import LiveDaemon, LiveNet, check, minus_ttl, ntp_now, pcap_port, signed_rrq, user_datagram  # noqa: E402,E501
+from mipvpnd_util import LiveDaemon, check, minus_ttl, ntp_now, pcap_port, signed_rrq, user_datagram, live_net_dir  # noqa: E402,E501
 from scapy.all import Ether, IP, UDP, Raw, rdpcap  # noqa: E402
 from scapy.layers.ipsec import ESP, SecurityAssociation  # noqa: E402
 
@@ -302,14 +301,8 @@ def run_live(net, d, dm, n_out, up, down, kinds, bad, t0):
 
 
 def main():
-    d = tempfile.mkdtemp(prefix="mipvpn-flood-")
-    net = LiveNet(["uplink"])
-    try:
+    with live_net_dir("mipvpn-flood-", ["uplink"]) as (net, d):
         run(net, d)
-    finally:
-        net.close()
-        if not os.environ.get("KEEP"):
-            shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -28,10 +28,9 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 
 import mipvpnd_util  # noqa: E402
-from mipvpnd_util import LiveDaemon, LiveNet, check, minus_ttl, ntp_now, signed_rrq_ext, telemetry, user_datagram  # noqa: E402,E501
+from mipvpnd_util import LiveDaemon, check, minus_ttl, ntp_now, signed_rrq_ext, telemetry, user_datagram, live_net_dir  # noqa: E402,E501
 from scapy.all import Ether, IP, UDP, Raw, rdpcap, wrpcap  # noqa: E402
 from scapy.layers.ipsec import ESP, SecurityAssociation  # noqa: E402
 
@@ -228,16 +227,10 @@ def run_xha(net, d):
 
 
 def main():
-    d = tempfile.mkdtemp(prefix="mipvpn-fvc-")
-    net = LiveNet(["outside", "inside", "xonly"])
-    try:
+    with live_net_dir("mipvpn-fvc-", ["outside", "inside", "xonly"]) as (net, d):
         run(net, d)
         run_xha(net, d)
         print("golden fvc: %d checks passed" % mipvpnd_util.checked)
-    finally:
-        net.close()
-        if not os.environ.get("KEEP"):
-            shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -31,10 +31,9 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 
 import mipvpnd_util  # noqa: E402
-from mipvpnd_util import LiveDaemon, LiveNet, check, good_checksum, minus_ttl, mip_exts, ntp_now, signed_rrq_ext, udp_tunnel_req, user_datagram  # noqa: E402,E501
+from mipvpnd_util import LiveDaemon, check, good_checksum, minus_ttl, mip_exts, ntp_now, signed_rrq_ext, udp_tunnel_req, user_datagram, live_net_dir  # noqa: E402,E501
 from scapy.all import Ether, IP, UDP, Raw, rdpcap, wrpcap  # noqa: E402
 from scapy.layers.mobileip import MobileIP, MobileIPTunnelData  # noqa: E402
 
@@ -238,14 +237,8 @@ def run_live(net, d, dm):
 
 
 def main():
-    d = tempfile.mkdtemp(prefix="mipvpn-iha-")
-    net = LiveNet(["vpn", "inside"])
-    try:
+    with live_net_dir("mipvpn-iha-", ["vpn", "inside"]) as (net, d):
         run(net, d)
-    finally:
-        net.close()
-        if not os.environ.get("KEEP"):
-            shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -36,11 +36,10 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 import mipvpnd_util  # noqa: E402
-from mipvpnd_util import LiveDaemon, LiveNet, check, minus_ttl, mip_exts, pcap_port, remove_eal_dir, run_daemon, signed_rrq_ext, udp_tunnel_req, user_datagram  # noqa: E402,E501
+from mipvpnd_util import LiveDaemon, check, minus_ttl, mip_exts, pcap_port, remove_eal_dir, run_daemon, signed_rrq_ext, udp_tunnel_req, user_datagram, live_net_dir  # noqa: E402,E501
 from scapy.all import Ether, ICMP, IP, UDP, Raw, rdpcap, wrpcap  # noqa: E402
 from scapy.layers.ipsec import ESP, SecurityAssociation  # noqa: E402
 from scapy.layers.mobileip import MobileIP, MobileIPTunnelData  # noqa: E402
@@ -370,16 +369,10 @@ def run_vpngw(d):
 
 
 def main():
-    d = tempfile.mkdtemp(prefix="mipvpn-natt-")
-    net = LiveNet(["outside", "inside"])
-    try:
+    with live_net_dir("mipvpn-natt-", ["outside", "inside"]) as (net, d):
         run(net, d)
         run_vpngw(d)
         print("golden natt: %d checks passed" % mipvpnd_util.checked)
-    finally:
-        net.close()
-        if not os.environ.get("KEEP"):
-            shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":

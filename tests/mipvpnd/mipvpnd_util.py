@@ -1,6 +1,10 @@
 """What the daemon's end-to-end tests share: the check counter and a
 net_pcap port line for a mipvpnd configuration."""
+import contextlib
+import os
+import shutil
 import sys
+import tempfile
 
 checked = 0
 
@@ -313,6 +317,21 @@ class LiveNet:
     def close(self):
         import subprocess
         subprocess.run(["ip", "netns", "del", self.ns], check=False)
+
+
+@contextlib.contextmanager
+def live_net_dir(prefix, ports):
+    """A scratch directory (mkdtemp with prefix) and a LiveNet of ports for
+    one test run; the namespace is deleted afterwards and the directory
+    removed unless KEEP is set in the environment."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    net = LiveNet(ports)
+    try:
+        yield net, d
+    finally:
+        net.close()
+        if not os.environ.get("KEEP"):
+            shutil.rmtree(d, ignore_errors=True)
 
 
 def eal_dir(prefix):
