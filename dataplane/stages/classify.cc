@@ -75,6 +75,14 @@ void classify_local(const StageCtx& c, uint16_t i, const Ipv4Info& ip, uint8_t o
   c.drop(i, StageDrop::kLocalOther);
 }
 
+/* RFC 4301 5.1 / 5.2: clear traffic from outside may not be sent into
+ * the VPN (rule 3) nor to a mobile node's internal home address (rule 2). */
+inline void refuse_unprotected(const StageCtx& c, uint16_t i) noexcept {
+  const PktState& s = c.st[i];
+  if (!s.prot && (s.act == Action::kImipEncap || s.act == Action::kEspOutbound))
+    c.drop(i, StageDrop::kUnprotected);
+}
+
 /* Rules 2 and 4: bindings for dst[k] in table bt, in bulk; hits get act. */
 void bind_bulk(const StageCtx& c, const BindingTable& bt, const uint16_t* idx, const Ipv4Addr* dst,
                uint16_t n, Action act) noexcept {
@@ -126,8 +134,7 @@ void classify_burst(const StageCtx& c, const uint16_t* idx, uint16_t n) noexcept
       } else if (e->act != Action::kForward) {
         s.bind = static_cast<const Binding*>(e->ref);
       }
-      if (!s.prot && (e->act == Action::kImipEncap || e->act == Action::kEspOutbound))
-        c.drop(i, StageDrop::kUnprotected);
+      refuse_unprotected(c, i);
       continue;
     }
     s.act = Action::kForward;
@@ -139,9 +146,7 @@ void classify_burst(const StageCtx& c, const uint16_t* idx, uint16_t n) noexcept
   /* Rule 2: i-HoA with an i-HA binding. */
   if (c.t.has(kRoleIha)) bind_bulk(c, *c.t.iha_bindings(), rest, dst, nr, Action::kImipEncap);
   /* Rule 3: outbound SPD, longest prefix first, for what rule 2 left;
-   * what rule 3 leaves goes to rule 4. RFC 4301 5.1 / 5.2: clear traffic
-   * from outside may not be sent into the VPN (rule 3) nor to a mobile
-   * node's internal home address (rule 2). */
+   * what rule 3 leaves goes to rule 4; the zone check for rules 2 and 3. */
   const bool gw = c.t.has(kRoleVpnGw), xha = c.t.has(kRoleXha);
   uint16_t left[kMaxBurst];
   Ipv4Addr* const ldst = c.scr.a1.data();
@@ -163,7 +168,7 @@ void classify_burst(const StageCtx& c, const uint16_t* idx, uint16_t n) noexcept
     } else {
       c.memo.put(dst[k], Action::kImipEncap, s.bind);
     }
-    if (!s.prot) c.drop(rest[k], StageDrop::kUnprotected);  /* kImipEncap or kEspOutbound */
+    refuse_unprotected(c, rest[k]);
   }
   /* Rule 4: x-HoA with an x-HA binding, for what is still unclaimed. */
   if (nl) {
